@@ -1,0 +1,101 @@
+// The one error type of the gateway and its mapping to Ceph's own error shape:
+// {"status": "403 Forbidden", "detail": "...", "request_id": "...", "code": "policy_denied"}.
+// Throw GatewayError anywhere; server/app.ts's onError turns it into the response. No stack traces leave.
+
+import { STATUS_CODES } from 'node:http';
+
+/** Stable error codes. Tests assert on these, never on message text. */
+export type ErrorCode =
+  | 'bad_request'
+  | 'invalid_path'
+  | 'invalid_request'
+  | 'conflicting_length'
+  | 'header_too_large'
+  | 'body_too_large'
+  | 'request_timeout'
+  | 'unauthenticated'
+  | 'invalid_token'
+  | 'multiple_credentials'
+  | 'csrf_failed'
+  | 'policy_denied'
+  | 'policy_error'
+  | 'unknown_route'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'unsupported_media_type'
+  | 'audit_unavailable'
+  | 'ceph_unavailable'
+  | 'ceph_login_failed'
+  | 'upstream_unreachable'
+  | 'upstream_timeout'
+  | 'upstream_error'
+  | 'too_many_requests'
+  | 'shutting_down'
+  | 'internal_error';
+
+export interface GatewayErrorOptions {
+  /** Extra public fields that help the caller (e.g. `rule`, `retry_after`). Must hold nothing secret. */
+  readonly extra?: Record<string, string | number | boolean | null>;
+  /** Response headers to add (e.g. WWW-Authenticate, Retry-After). */
+  readonly headers?: Record<string, string>;
+  /** Internal cause: logged, never sent. */
+  readonly cause?: unknown;
+}
+
+export class GatewayError extends Error {
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly extra: Record<string, string | number | boolean | null>;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, code: ErrorCode, detail: string, options: GatewayErrorOptions = {}) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.status = status;
+    this.code = code;
+    this.extra = options.extra ?? {};
+    this.headers = options.headers ?? {};
+  }
+}
+
+export interface ErrorBody {
+  status: string;
+  detail: string;
+  request_id: string;
+  code: ErrorCode;
+  [extra: string]: string | number | boolean | null;
+}
+
+/** `403` -> `403 Forbidden`, as cherrypy (and so Ceph) writes it. */
+export function statusLine(status: number): string {
+  return `${status} ${STATUS_CODES[status] ?? 'Unknown'}`;
+}
+
+/** The JSON body for an error; unknown errors become a generic 500 (the caller logs the cause). */
+export function errorBody(err: unknown, requestId: string): { status: number; body: ErrorBody; headers: Record<string, string> } {
+  if (err instanceof GatewayError) {
+    return {
+      status: err.status,
+      headers: err.headers,
+      body: { ...err.extra, status: statusLine(err.status), detail: err.message, request_id: requestId, code: err.code },
+    };
+  }
+  return {
+    status: 500,
+    headers: {},
+    body: { status: statusLine(500), detail: 'The gateway failed to handle the request.', request_id: requestId, code: 'internal_error' },
+  };
+}
+
+/** A complete raw HTTP/1.1 error response, for errors raised before hono sees the request (clientError). */
+export function rawErrorResponse(status: number, code: ErrorCode, detail: string, requestId: string): string {
+  const body = JSON.stringify({ status: statusLine(status), detail, request_id: requestId, code });
+  return (
+    `HTTP/1.1 ${statusLine(status)}\r\n` +
+    'Content-Type: application/json\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    `X-Request-Id: ${requestId}\r\n` +
+    'Connection: close\r\n\r\n' +
+    body
+  );
+}
