@@ -1,0 +1,17 @@
+// Regenerates src/ceph/catalogue/<release>.json from the dashboard OpenAPI specs in src/ceph/specs/
+// (`npm run catalogue`). The derivation itself lives in src/ceph/catalogue-gen.ts (pure, unit-tested).
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { catalogueFromSpec, serialiseCatalogue } from '../src/ceph/catalogue-gen.ts';
+import type { CephRelease } from '../src/pipeline/types.ts';
+
+const releases: CephRelease[] = ['pacific', 'reef', 'tentacle'];
+for (const release of releases) {
+  const specUrl = new URL(`../src/ceph/specs/openapi-${release}.yaml`, import.meta.url);
+  const spec: unknown = parse(readFileSync(specUrl, 'utf8'));
+  const ops = catalogueFromSpec(spec);
+  const out = new URL(`../src/ceph/catalogue/${release}.json`, import.meta.url);
+  writeFileSync(out, serialiseCatalogue(release, ops));
+  console.log(`${release}: ${ops.length} operations -> ${out.pathname}`);
+}
