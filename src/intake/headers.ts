@@ -1,0 +1,20 @@
+// Request headers as a map of lower-cased name -> every value received, built from Node's
+// rawHeaders so repeated headers are visible (two Authorization headers must be refused, not merged).
+
+import type { RequestHeaders } from '../pipeline/types.ts';
+
+export function headersFromRaw(rawHeaders: readonly string[]): RequestHeaders {
+  const map = new Map<string, string[]>();
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] as string).toLowerCase();
+    const list = map.get(name);
+    if (list) list.push(rawHeaders[i + 1] as string);
+    else map.set(name, [rawHeaders[i + 1] as string]);
+  }
+  return map;
+}
+
+/** The single value of a header; undefined when absent; the first when repeated. */
+export function firstHeader(headers: RequestHeaders, name: string): string | undefined {
+  return headers.get(name)?.[0];
+}

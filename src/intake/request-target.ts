@@ -1,0 +1,94 @@
+// The one canonical parse of the request target. Every later stage (routing, policy, audit,
+// forwarding) uses its result; no other code parses the path. Anything that two parsers could read
+// differently (dot segments, empty segments, backslashes, fragments, control bytes, bad
+// percent-encoding, invalid UTF-8) is refused here with 400, before any decision (SECURITY.md §1).
+
+import { GatewayError } from '../server/errors.ts';
+import type { RequestTarget } from '../pipeline/types.ts';
+
+/** RFC 3986 pchar minus nothing: unreserved, sub-delims, ':', '@', and '%' (checked separately). */
+const PATH_CHAR = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%]*$/;
+/** Query characters: pchar plus '/' and '?'. */
+const QUERY_CHAR = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/;
+const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
+const CLUSTER_NAME = /^[a-z0-9][a-z0-9-]*$/;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function invalid(detail: string): GatewayError {
+  return new GatewayError(400, 'invalid_path', detail);
+}
+
+/**
+ * Decodes one percent-encoded component exactly once. Throws on invalid UTF-8 and on decoded
+ * control bytes (NUL, CR, LF, DEL...): such values never name a Ceph resource.
+ */
+export function decodeComponent(raw: string, plusIsSpace = false): string {
+  const text = plusIsSpace ? raw.replaceAll('+', ' ') : raw;
+  if (!text.includes('%')) {
+    if (/[\u0000-\u001f\u007f]/.test(text)) throw invalid('control character in request target');
+    return text;
+  }
+  if (BAD_PERCENT.test(text)) throw invalid('malformed percent-encoding');
+  const bytes = Buffer.from(text.replace(/%([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16))), 'latin1');
+  let decoded: string;
+  try {
+    decoded = utf8.decode(bytes);
+  } catch {
+    throw invalid('percent-encoding is not valid UTF-8');
+  }
+  if (/[\u0000-\u001f\u007f]/.test(decoded)) throw invalid('control character in request target');
+  return decoded;
+}
+
+function parseQuery(rawQuery: string): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
+  if (rawQuery === '') return out;
+  for (const pair of rawQuery.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = decodeComponent(eq === -1 ? pair : pair.slice(0, eq), true);
+    const value = eq === -1 ? '' : decodeComponent(pair.slice(eq + 1), true);
+    (out[name] ??= []).push(value);
+  }
+  return out;
+}
+
+/** Parses `raw` (the request target as received on the wire). Throws GatewayError 400 `invalid_path`. */
+export function parseRequestTarget(raw: string, maxLength = 8192): RequestTarget {
+  if (raw.length === 0 || raw[0] !== '/') throw invalid('request target must be an absolute path');
+  if (raw.length > maxLength) throw invalid('request target too long');
+  if (raw.includes('#')) throw invalid('fragment in request target');
+  const q = raw.indexOf('?');
+  const fullPath = q === -1 ? raw : raw.slice(0, q);
+  const rawQuery = q === -1 ? '' : raw.slice(q + 1);
+  if (!QUERY_CHAR.test(rawQuery) || BAD_PERCENT.test(rawQuery)) throw invalid('invalid character in query');
+
+  let segments = fullPath === '/' ? [] : fullPath.slice(1).split('/');
+  for (const seg of segments) {
+    if (seg === '') throw invalid('empty path segment');
+    if (!PATH_CHAR.test(seg)) throw invalid('invalid character in path');
+    // Decoding validates UTF-8 and control bytes; the decoded form also reveals encoded dot segments.
+    const decoded = decodeComponent(seg);
+    if (decoded === '.' || decoded === '..') throw invalid('dot segment in path');
+    if (decoded.includes('\\')) throw invalid('backslash in path');
+    // An encoded separator followed by dots (`a%2F..`) is a traversal attempt in any parameter.
+    if (decoded.split('/').some((part) => part === '.' || part === '..')) throw invalid('dot segment in path');
+  }
+
+  let cluster: string | null = null;
+  if (segments[0] === 'clusters') {
+    const name = segments[1];
+    if (name === undefined || !CLUSTER_NAME.test(name)) throw invalid('invalid cluster name');
+    if (segments.length < 3) throw invalid('missing path after cluster name');
+    cluster = name;
+    segments = segments.slice(2);
+  }
+  const rawPath = `/${segments.join('/')}`;
+  return { raw, rawPath, segments, rawQuery, query: parseQuery(rawQuery), cluster };
+}
+
+/** The path and query to send upstream: exactly the bytes received, minus the cluster prefix. */
+export function upstreamPathAndQuery(t: RequestTarget): string {
+  return t.rawQuery === '' && !t.raw.includes('?') ? t.rawPath : `${t.rawPath}?${t.rawQuery}`;
+}

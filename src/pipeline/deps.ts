@@ -1,0 +1,24 @@
+// What the public app needs from the stage modules, injected by server/build.ts (real parts) or
+// by tests (doubles). Nothing here is constructed per request.
+
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../server/logger.ts';
+import type { Metrics } from '../server/metrics.ts';
+import type { AuditSink, AuthInput, HttpMethod, PolicyEngine, Principal, RequestTarget, RouteMatch, Upstream } from './types.ts';
+import type { TrustedProxies } from '../intake/trusted-proxies.ts';
+
+export interface PipelineDeps {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly trustedProxies: TrustedProxies;
+  /** The authenticator chain: a principal, or a thrown GatewayError (400/401). */
+  authenticate(input: AuthInput): Promise<Principal>;
+  /** Route catalogue matching: a RouteMatch, or a thrown GatewayError (404). */
+  matchRoute(method: HttpMethod, target: RequestTarget): RouteMatch;
+  /** The active policy set (swapped atomically on reload). */
+  policy(): PolicyEngine;
+  readonly audit: AuditSink;
+  readonly upstream: Upstream;
+  readonly now: () => Date;
+}

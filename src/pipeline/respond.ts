@@ -1,0 +1,84 @@
+// Sends Ceph's answer to the client. Responses are streamed: straight into Node's ServerResponse
+// when running under @hono/node-server, as a web Response otherwise (in-process tests). For
+// audited requests the first bytes (up to a bound) are inspected for Ceph's error or task name.
+
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Context } from 'hono';
+import { clientResponseHeaders } from '../proxy/headers.ts';
+import type { AppEnv } from '../server/env.ts';
+import type { UpstreamResponse } from './types.ts';
+
+const INSPECT_LIMIT = 64 * 1024;
+
+export interface RespondOptions {
+  readonly inspect: boolean;
+  /** Called with the inspected body (or null when it was larger than the bound) before the client is answered. */
+  readonly onInspected: (body: Buffer | null) => Promise<void>;
+}
+
+/** Reads up to `limit` bytes; returns them and a stream yielding the whole body again. */
+async function peek(body: Readable, limit: number): Promise<{ head: Buffer | null; replay: Readable; whole: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const it = body[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await it.next();
+    if (next.done) {
+      const all = Buffer.concat(chunks, size);
+      return { head: all, replay: Readable.from([all]), whole: true };
+    }
+    const chunk = next.value as Buffer;
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size > limit) {
+      async function* rest() {
+        for (const c of chunks) yield c;
+        for (;;) {
+          const n = await it.next();
+          if (n.done) return;
+          yield n.value as Buffer;
+        }
+      }
+      return { head: null, replay: Readable.from(rest()), whole: false };
+    }
+  }
+}
+
+/** Returns a Response for in-process use, or null after writing to the Node response directly. */
+export async function sendUpstreamResponse(c: Context<AppEnv>, up: UpstreamResponse, opts: RespondOptions): Promise<Response | null> {
+  const headers = clientResponseHeaders(up.headers);
+  let body: Readable = up.body;
+  let length: number | null = null;
+  const upstreamLength = up.headers['content-length'];
+  if (opts.inspect) {
+    const p = await peek(up.body, INSPECT_LIMIT);
+    await opts.onInspected(p.head);
+    body = p.replay;
+    if (p.whole && p.head) length = p.head.length;
+  } else if (typeof upstreamLength === 'string' && /^\d+$/.test(upstreamLength)) {
+    length = Number(upstreamLength);
+  }
+  if (length !== null) headers['content-length'] = String(length);
+  headers['x-request-id'] = c.get('state').requestId;
+
+  const outgoing = c.env?.outgoing;
+  if (outgoing) {
+    outgoing.writeHead(up.status, headers);
+    try {
+      await pipeline(body, outgoing);
+    } catch {
+      // Client went away or Ceph broke off mid-body: the connection is closed; nothing to answer.
+      outgoing.destroy();
+    }
+    return null;
+  }
+  const noBody = up.status === 204 || up.status === 304 || c.req.method === 'HEAD';
+  const h = new Headers();
+  for (const [k, v] of Object.entries(headers)) for (const one of Array.isArray(v) ? v : [v]) h.append(k, one);
+  if (noBody) {
+    body.resume();
+    return new Response(null, { status: up.status, headers: h });
+  }
+  return new Response(Readable.toWeb(body) as ReadableStream, { status: up.status, headers: h });
+}

@@ -1,0 +1,38 @@
+// One access-log line per request (pino, JSON): request id, principal, route template, decision,
+// status and durations, plus the request counters and latency histogram. Never headers or bodies.
+
+import { createMiddleware } from 'hono/factory';
+import type { PipelineDeps } from '../pipeline/deps.ts';
+import type { AppEnv } from './env.ts';
+
+export function accessLogMiddleware(deps: Pick<PipelineDeps, 'log' | 'metrics'>) {
+  return createMiddleware<AppEnv>(async function accessLog(c, next) {
+    const started = performance.now();
+    const outgoing = c.env?.outgoing;
+    let logged = false;
+    const write = (status: number) => {
+      if (logged) return;
+      logged = true;
+      const state = c.get('state') as AppEnv['Variables']['state'] | undefined;
+      const ms = performance.now() - started;
+      const route = state?.route?.template ?? (state ? 'unmatched' : 'invalid');
+      const decision = state?.decision?.effect ?? 'none';
+      deps.metrics.requests.inc({ route, method: c.req.method, decision, status: String(status) });
+      deps.metrics.requestSeconds.observe({ method: c.req.method }, ms / 1000);
+      deps.log.info(
+        {
+          request_id: state?.requestId, method: c.req.method, path: state?.target.rawPath, route, cluster: state?.route?.cluster,
+          principal: state?.principal?.id, auth: state?.principal?.method, decision, rule: state?.decision?.ruleId,
+          status, code: state?.errorCode, client: state?.clientIp, ms: Math.round(ms * 100) / 100,
+          upstream_ms: state?.upstreamMs === undefined ? undefined : Math.round(state.upstreamMs * 100) / 100,
+        },
+        'request',
+      );
+    };
+    await next();
+    // Streamed answers finish later than the handler: log when the response is really done.
+    if (outgoing && !outgoing.writableFinished && outgoing.headersSent) {
+      outgoing.once('close', () => write(outgoing.statusCode));
+    } else write(outgoing?.headersSent ? outgoing.statusCode : c.res.status);
+  });
+}

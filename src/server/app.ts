@@ -1,0 +1,55 @@
+// Wiring only: builds the public hono app from its dependencies. Intake first, then the gateway's
+// own pages (/gateway/...), then the Ceph API pipeline; one error mapper for everything.
+
+import { Hono } from 'hono';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { PipelineDeps } from '../pipeline/deps.ts';
+import { createGatewayHandler } from '../pipeline/gateway.ts';
+import type { AppEnv } from './env.ts';
+import { GatewayError, errorBody } from './errors.ts';
+import { intakeMiddleware } from './intake.ts';
+import { accessLogMiddleware } from './access-log.ts';
+
+export interface AppOptions {
+  /** Mounts the gateway's own routes (login, whoami, audit API, explain, API keys) under /gateway. */
+  readonly gatewayRoutes?: (app: Hono<AppEnv>) => void;
+}
+
+export function createApp(deps: PipelineDeps, opts: AppOptions = {}): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.onError((err, c) => {
+    const state = c.get('state') as AppEnv['Variables']['state'] | undefined;
+    const requestId = state?.requestId ?? 'none';
+    const { status, body, headers } = errorBody(err, requestId);
+    if (state) state.errorCode = body.code;
+    if (!(err instanceof GatewayError)) deps.log.error({ err, request_id: requestId }, 'unhandled error');
+    else if (err.cause !== undefined) deps.log.warn({ err: err.cause, code: err.code, request_id: requestId }, err.message);
+    return c.json(body, status as 400, { ...headers, 'X-Request-Id': requestId, 'Cache-Control': 'no-store' });
+  });
+
+  app.notFound((c) => {
+    throw new GatewayError(404, 'not_found', `no such path: ${c.get('state')?.target.rawPath ?? ''}`.slice(0, 300));
+  });
+
+  app.use('*', accessLogMiddleware(deps));
+  app.use('*', intakeMiddleware(deps));
+  app.use('*', async (c, next) => {
+    await next();
+    if (c.res !== RESPONSE_ALREADY_SENT && !c.res.headers.has('x-request-id')) {
+      try {
+        c.res.headers.set('X-Request-Id', c.get('state').requestId);
+      } catch {
+        // immutable headers (a fetched Response): it already carries the id or never needs it
+      }
+    }
+  });
+
+  opts.gatewayRoutes?.(app);
+
+  const gateway = createGatewayHandler(deps);
+  app.all('/api/*', gateway);
+  app.all('/ui-api/*', gateway);
+  app.all('/clusters/:name/*', gateway);
+  return app;
+}

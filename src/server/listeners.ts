@@ -1,0 +1,81 @@
+// The two listeners: the public one (HTTP or HTTPS) serving the gateway app, and the admin one
+// (default 127.0.0.1) serving /healthz, /readyz and /metrics. Node's own parser limits (header
+// size, header timeout, CL+TE) are answered in Ceph's JSON error shape by the clientError handler.
+
+import { readFileSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Config } from '../config/schema.ts';
+import type { AppEnv } from './env.ts';
+import { type ErrorCode, rawErrorResponse } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { newRequestId } from '../intake/request-id.ts';
+
+/** Node parser errors -> the gateway's status and code. */
+function clientErrorStatus(code: string | undefined): [number, ErrorCode, string] {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return [431, 'header_too_large', 'request headers too large'];
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return [408, 'request_timeout', 'request headers not received in time'];
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      // RFC 9112 §6.3: Content-Length with Transfer-Encoding is a smuggling vector; refuse it.
+      return [400, 'conflicting_length', 'Content-Length and Transfer-Encoding together'];
+    default:
+      return [400, 'bad_request', 'malformed HTTP request'];
+  }
+}
+
+export function createPublicServer(app: Hono<AppEnv>, config: Config, log: Logger): Server {
+  const limits = config.limits;
+  const listener = getRequestListener(app.fetch as never, { overrideGlobalObjects: false });
+  const options = {
+    maxHeaderSize: limits.max_header_bytes,
+    headersTimeout: limits.header_timeout_ms,
+    requestTimeout: limits.header_timeout_ms + limits.body_timeout_ms,
+    // Node checks the timeouts above on this interval (default 30 s): make it fine enough to honour them.
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.header_timeout_ms / 4))),
+    keepAliveTimeout: 65_000,
+  };
+  const server: Server = config.server.tls
+    ? createHttpsServer({ ...options, cert: readFileSync(config.server.tls.cert_file), key: readFileSync(config.server.tls.key_file) }, listener)
+    : createServer(options, listener);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, code, detail] = clientErrorStatus(err.code);
+    const requestId = newRequestId();
+    log.info({ request_id: requestId, status, code, client: socket.remoteAddress }, 'request refused by the HTTP parser');
+    socket.end(rawErrorResponse(status, code, detail, requestId));
+  });
+  return server;
+}
+
+export function createAdminServer(app: Hono): Server {
+  return createServer(getRequestListener(app.fetch as never, { overrideGlobalObjects: false }));
+}
+
+export function listen(server: Server, host: string, port: number): Promise<{ host: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? { host: addr.address, port: addr.port } : { host, port });
+    });
+  });
+}
+
+/** Stop accepting, let in-flight requests finish up to `graceMs`, then cut what is left. */
+export async function closeGracefully(server: Server, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  await closed;
+  clearTimeout(timer);
+}

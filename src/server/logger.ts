@@ -1,0 +1,24 @@
+// The structured logger (pino). JSON by default, pretty on a terminal in development.
+// Known secret-bearing keys are redacted wherever they appear, so a careless log call cannot leak them.
+
+import pino, { type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+const REDACT = [
+  'password', '*.password', 'token', '*.token', 'authorization', '*.authorization', 'cookie', '*.cookie',
+  'secret', '*.secret', 'refresh_token', '*.refresh_token', 'access_token', '*.access_token', 'headers.authorization', 'headers.cookie',
+];
+
+export function createLogger(opts: { level: string; format: 'auto' | 'json' | 'pretty' }, destination?: pino.DestinationStream): Logger {
+  const pretty = opts.format === 'pretty' || (opts.format === 'auto' && process.stdout.isTTY === true && destination === undefined);
+  const base: pino.LoggerOptions = { level: opts.level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'cephgate' } };
+  if (pretty) {
+    try {
+      return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true } } });
+    } catch {
+      // pino-pretty is a development dependency; production images log JSON.
+    }
+  }
+  return destination ? pino(base, destination) : pino(base);
+}
