@@ -15,13 +15,15 @@ import type { Logger } from './logger.ts';
 import { newRequestId } from '../intake/request-id.ts';
 
 /** Node parser errors -> the gateway's status and code. */
-function clientErrorStatus(code: string | undefined): [number, ErrorCode, string] {
+function clientErrorStatus(code: string | undefined, message: string): [number, ErrorCode, string] {
+  if (code === 'HPE_INVALID_TRANSFER_ENCODING' && !/Content-Length/i.test(message)) return [400, 'bad_request', 'invalid Transfer-Encoding'];
   switch (code) {
     case 'HPE_HEADER_OVERFLOW':
       return [431, 'header_too_large', 'request headers too large'];
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return [408, 'request_timeout', 'request headers not received in time'];
     case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+    case 'HPE_INVALID_TRANSFER_ENCODING':
       // RFC 9112 §6.3: Content-Length with Transfer-Encoding is a smuggling vector; refuse it.
       return [400, 'conflicting_length', 'Content-Length and Transfer-Encoding together'];
     default:
@@ -48,7 +50,7 @@ export function createPublicServer(app: Hono<AppEnv>, config: Config, log: Logge
       socket.destroy();
       return;
     }
-    const [status, code, detail] = clientErrorStatus(err.code);
+    const [status, code, detail] = clientErrorStatus(err.code, err.message);
     const requestId = newRequestId();
     log.info({ request_id: requestId, status, code, client: socket.remoteAddress }, 'request refused by the HTTP parser');
     socket.end(rawErrorResponse(status, code, detail, requestId));
