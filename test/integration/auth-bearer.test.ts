@@ -46,7 +46,7 @@ describe('bearer authenticator with a real OIDC provider', () => {
       ['other issuer', await other.tokenFor('alice')],
       ['other issuer claiming ours', await other.signRaw(claims)],
       ['wrong audience', await idp.signRaw({ ...claims, aud: 'not-cephgate' })],
-      ['no exp', await idp.signRaw({ ...claims, exp: undefined })],
+      ['no exp', await idp.signRaw((({ exp: _e, ...rest }) => rest)(claims))],
       ['string exp', await idp.signRaw({ ...claims, exp: String(claims.exp) as never })],
       ['string nbf', await idp.signRaw({ ...claims, nbf: String(claims.iat) as never })],
       ['garbage', 'not.a.jwt'],
