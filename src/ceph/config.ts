@@ -43,6 +43,28 @@ export const clusterSchema = z
       })
       .strict()
       .default({ connect_ms: 5000, headers_ms: 60000, body_ms: 300000 }),
+    /** Service-account logins: back-off, and the breaker that stops before Ceph's lock-out (10 failures). */
+    login: z
+      .object({
+        /** Invalid-credential answers in a row after which no login is tried until the password changes. */
+        max_credential_failures: z.number().int().min(1).max(8).default(3),
+        backoff_base_ms: z.number().int().positive().default(1000),
+        backoff_max_ms: z.number().int().positive().default(60000),
+        /** Renew a token this long before its `exp`. */
+        refresh_before_exp_s: z.number().int().nonnegative().default(60),
+      })
+      .strict()
+      .default({ max_credential_failures: 3, backoff_base_ms: 1000, backoff_max_ms: 60000, refresh_before_exp_s: 60 }),
+    /** Active-mgr tracking across `dashboards`. */
+    failover: z
+      .object({
+        health_interval_ms: z.number().int().nonnegative().default(5000),
+        /** How long a request waits for an active mgr during a fail-over before it gets 503. */
+        wait_ms: z.number().int().nonnegative().default(5000),
+        probe_timeout_ms: z.number().int().positive().default(2000),
+      })
+      .strict()
+      .default({ health_interval_ms: 5000, wait_ms: 5000, probe_timeout_ms: 2000 }),
   })
   .strict();
 

@@ -1,0 +1,54 @@
+// Pure rewrites of a request on its way to Ceph and of the answer on its way back: credential, Accept,
+// Content-Length, login-body `ttl`, and the response headers a client must never see.
+
+import type { HttpMethod } from '../pipeline/types.ts';
+
+/** Headers Ceph reads a token from (CEPH.md: `token` cookie first, then Bearer; X-Access-Token in OAuth2 mode). */
+const IDENTITY = new Set(['authorization', 'cookie', 'x-access-token', 'accept', 'content-length']);
+const WITH_BODY_SEMANTICS = new Set<HttpMethod>(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export function upstreamHeaders(
+  base: Record<string, string | string[]>,
+  o: { readonly method: HttpMethod; readonly accept: string; readonly token: string | null; readonly body: Buffer | null },
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  // Defence in depth: the lead's header filter already drops these; a client credential must never reach Ceph.
+  for (const [name, value] of Object.entries(base)) if (!IDENTITY.has(name.toLowerCase())) out[name] = value;
+  out.accept = o.accept;
+  if (o.token !== null) out.authorization = `Bearer ${o.token}`;
+  // A body-less POST without Content-Length gets 411 from cherrypy (CEPH.md).
+  if (o.body !== null) out['content-length'] = String(o.body.length);
+  else if (WITH_BODY_SEMANTICS.has(o.method)) out['content-length'] = '0';
+  return out;
+}
+
+/**
+ * Removes `ttl` from a JSON login body: Tentacle lets the client choose its token lifetime, Pacific answers
+ * 500 to the unknown field (CEPH.md). Non-JSON or non-object bodies are passed unchanged (Ceph refuses them).
+ */
+export function stripLoginTtl(body: Buffer | null): Buffer | null {
+  if (body === null || body.length === 0) return body;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return body;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !('ttl' in parsed)) return body;
+  const { ttl: _ttl, ...rest } = parsed as Record<string, unknown>;
+  return Buffer.from(JSON.stringify(rest));
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** A standby mgr answers with a redirect to the active one; such an answer never goes to the client. */
+export const isStandbyRedirect = (status: number): boolean => REDIRECTS.has(status);
+
+/** Drops upstream `Set-Cookie` (Ceph's `token=` cookie would hand the client the gateway's Ceph token). */
+export function withoutSetCookie(headers: Record<string, string | string[]>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() !== 'set-cookie') out[name] = value;
+  return out;
+}
+
+/** A safe method may be retried on another mgr even when the first one may have seen it (RFC 9110 9.2.1). */
+export const isSafe = (method: HttpMethod): boolean => method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
