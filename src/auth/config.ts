@@ -65,6 +65,8 @@ export const browserLoginSchema = z
     /** OAuth client of the gateway at that issuer (confidential client, authorization code + PKCE). */
     client_id: z.string().min(1),
     ...secretRefShape('client_secret'),
+    /** How the gateway authenticates at the token endpoint (RFC 6749 2.3.1). */
+    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post']).default('client_secret_basic'),
     /** Scopes requested at login. */
     scopes: z.string().default('openid profile email'),
     /** Extra authorization request parameters (e.g. `{ "resource": "urn:cephgate" }`). */

@@ -1,0 +1,135 @@
+// Session-cookie authenticator: the server-side session decides (ended or expired = refused), groups are
+// refreshed from the IdP on a bounded interval (failure ends the session), and cookie-authenticated
+// mutations need a same-origin Origin/Sec-Fetch-Site AND the session's X-CSRF-Token (OWASP CSRF cheat sheet).
+
+import { timingSafeEqual } from 'node:crypto';
+import type { SessionRow } from '../../db/schema.ts';
+import type { AuthInput, AuthResult, Principal } from '../../pipeline/types.ts';
+import type { DetectingAuthenticator } from '../chain.ts';
+import { principalFromClaims } from '../claims.ts';
+import type { IssuerConfig, SessionsConfig } from '../config.ts';
+import { readCookie } from '../credentials.ts';
+import { COOKIE_VALUE } from './cookies.ts';
+import type { RelyingParty } from './oidc-client.ts';
+import { seal, unseal } from './seal.ts';
+import { principalFromJson, type SessionStore } from './session-store.ts';
+
+export interface SessionAuthDeps {
+  readonly store: SessionStore;
+  readonly rp: RelyingParty;
+  readonly issuer: IssuerConfig;
+  readonly sessions: SessionsConfig;
+  readonly cookieName: string;
+  /** The gateway's public origin, e.g. `https://ceph-gw.example.com`. */
+  readonly origin: string;
+  readonly sealKey: Buffer;
+  readonly now?: () => Date;
+}
+
+export interface SessionAuthenticator extends DetectingAuthenticator {
+  /** The live session of a cookie value (refreshed when due), or null when there is none. */
+  lookup(cookieValue: string): Promise<{ row: SessionRow; principal: Principal } | null>;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** CSRF check of a cookie-authenticated mutation; null when it passes, else why not. */
+export function csrfProblem(input: AuthInput, origin: string, csrfToken: string): string | null {
+  const one = (name: string) => {
+    const v = input.headers.get(name) ?? [];
+    return v.length === 1 ? (v[0] as string) : v.length === 0 ? undefined : null;
+  };
+  const o = one('origin');
+  const site = one('sec-fetch-site');
+  if (o === null || site === null) return 'repeated Origin or Sec-Fetch-Site';
+  if (o === undefined && site === undefined) return 'neither Origin nor Sec-Fetch-Site';
+  if (o !== undefined && o !== origin) return 'cross-origin Origin';
+  if (site !== undefined && site !== 'same-origin') return `Sec-Fetch-Site ${site}`;
+  const token = one('x-csrf-token');
+  if (typeof token !== 'string' || !sameText(token, csrfToken)) return 'missing or wrong X-CSRF-Token';
+  return null;
+}
+
+export function createSessionAuthenticator(deps: SessionAuthDeps): SessionAuthenticator {
+  const now = deps.now ?? (() => new Date());
+  const inflight = new Map<string, Promise<Principal | null>>();
+
+  async function refresh(row: SessionRow, principal: Principal, at: Date): Promise<Principal | null> {
+    const rt = row.refreshTokenEnc === null ? null : unseal(deps.sealKey, row.refreshTokenEnc, row.id);
+    if (rt === null) return null;
+    const sub = principal.claims.sub;
+    let tokens: Awaited<ReturnType<RelyingParty['refresh']>>;
+    try {
+      tokens = await deps.rp.refresh(rt, typeof sub === 'string' ? sub : '');
+    } catch {
+      return null; // refresh refused (user gone, grant revoked, IdP session over): the session ends
+    }
+    const next = principalFromClaims({
+      issuer: deps.issuer.issuer,
+      claims: tokens.claims,
+      mapping: deps.issuer.claims,
+      groupMapping: deps.issuer.group_mapping,
+      unmappedGroups: deps.issuer.unmapped_groups,
+      method: 'session',
+      now: principal.authenticatedAt,
+    });
+    if (next === null || next.id !== principal.id) return null;
+    await deps.store.update(row.id, {
+      principal: next,
+      refreshTokenEnc: tokens.refreshToken === null ? row.refreshTokenEnc : seal(deps.sealKey, tokens.refreshToken, row.id),
+      ...(tokens.idToken === null ? {} : { idTokenHint: tokens.idToken }),
+      groupsRefreshedAt: at,
+    });
+    return next;
+  }
+
+  async function lookup(cookieValue: string): Promise<{ row: SessionRow; principal: Principal } | null> {
+    if (!COOKIE_VALUE.test(cookieValue)) return null;
+    const row = await deps.store.find(cookieValue);
+    const at = now();
+    if (row === undefined || row.endedAt !== null || row.expiresAt <= at) return null;
+    let principal = principalFromJson(row.principal);
+    if (at.getTime() - row.groupsRefreshedAt.getTime() >= deps.sessions.groups_refresh_seconds * 1000) {
+      // One refresh per session at a time: refresh tokens rotate, a second concurrent use would be refused.
+      let p = inflight.get(row.id);
+      if (p === undefined) {
+        p = refresh(row, principal, at).finally(() => inflight.delete(row.id));
+        inflight.set(row.id, p);
+      }
+      const next = await p;
+      if (next === null) {
+        await deps.store.end(row.id, at);
+        return null;
+      }
+      principal = next;
+    }
+    return { row, principal };
+  }
+
+  const ended: AuthResult = { kind: 'fail', code: 'session_expired', detail: 'The session has ended; log in again.' };
+
+  return {
+    name: 'session',
+    lookup,
+    detects: (input) => readCookie(input, deps.cookieName).length > 0,
+    async authenticate(input) {
+      const values = readCookie(input, deps.cookieName);
+      if (values.length === 0) return { kind: 'skip' };
+      // Two cookies of one name: cookie tossing from a sibling host; refuse rather than guess.
+      if (values.length > 1) return { kind: 'fail', code: 'invalid_request', detail: 'Send exactly one session cookie.' };
+      const live = await lookup(values[0] as string);
+      if (live === null) return ended;
+      if (!SAFE_METHODS.has(input.method)) {
+        const problem = csrfProblem(input, deps.origin, live.row.csrfToken);
+        if (problem !== null) return { kind: 'fail', code: 'csrf_failed', detail: 'Cross-site request refused: send X-CSRF-Token from /gateway/whoami.', cause: new Error(problem) };
+      }
+      return { kind: 'ok', principal: live.principal };
+    },
+  };
+}
