@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { HttpMethod } from '../pipeline/types.ts';
 import { compileCondition } from './conditions.ts';
-import { type Bucket, CompiledPolicy, opKey } from './engine.ts';
+import type { Bucket } from './bucket.ts';
+import { CompiledPolicy, opKey } from './engine.ts';
 import type { CompiledCondition, CompiledRule, PolicyLoadIssue, PolicyLoadOptions } from './model.ts';
 import { type ParsedRule, type PolicySource, parsePolicySources } from './parse.ts';
 import { OperationUniverse, resolveRoutes } from './resolve.ts';

@@ -123,7 +123,7 @@ function test(op: CompiledOp, v: unknown): boolean | null {
  * (one value satisfying every operator is enough): a second pool or a repeated query value can
  * neither earn an allow nor dodge a deny.
  */
-export function evaluate(c: CompiledCondition, view: RequestView, effect: 'allow' | 'deny'): CondResult {
+export function evaluate(c: CompiledCondition, view: RequestView, effect: 'allow' | 'deny', verbose: boolean): CondResult {
   const fv: FieldValue = view.get(c.ref);
   const first = c.ops[0];
   if (first?.op === 'exists') {
@@ -143,7 +143,7 @@ export function evaluate(c: CompiledCondition, view: RequestView, effect: 'allow
     for (const op of c.ops) {
       const t = test(op, v);
       if (t === null) {
-        typeErr ??= `${c.field} value ${JSON.stringify(v)?.slice(0, 40)} does not fit ${op.op}`;
+        typeErr ??= `${c.field} value ${showValues([v])} does not fit ${op.op}`;
         ok = false;
         break;
       }
@@ -152,11 +152,18 @@ export function evaluate(c: CompiledCondition, view: RequestView, effect: 'allow
     if (ok) anyTrue = true;
     else allTrue = false;
   }
-  const shown = fv.values.map((v) => JSON.stringify(v)?.slice(0, 60)).join(', ');
+  // Only explain output shows values: building the string costs more than the test itself.
+  const shown = verbose ? showValues(fv.values) : '';
   if (effect === 'deny') {
     if (anyTrue) return { r: 'true', why: `${c.field} = ${shown}` };
     return typeErr !== null ? { r: 'error', why: typeErr } : { r: 'false', why: `${c.field} = ${shown}` };
   }
   if (typeErr !== null) return { r: 'error', why: typeErr };
   return { r: allTrue ? 'true' : 'false', why: `${c.field} = ${shown}` };
+}
+
+function showValues(values: readonly unknown[]): string {
+  let s = '';
+  for (const v of values) s += `${s === '' ? '' : ', '}${(JSON.stringify(v) ?? String(v)).slice(0, 60)}`;
+  return s;
 }

@@ -3,15 +3,9 @@
 
 import type { CatalogueOperation, Decision, HttpMethod, PolicyEngine, PolicyInput, Principal } from '../pipeline/types.ts';
 import { type CondResult, evaluate } from './conditions.ts';
+import { type Bucket, EMPTY_BUCKET, type IndexedBucket, indexBucket, type Lane } from './bucket.ts';
 import type { CompiledRule } from './model.ts';
 import { RequestView } from './request-view.ts';
-
-/** Rules of one operation, split so a decision stops at the first matching deny, then the first allow. */
-export interface Bucket {
-  readonly deny: readonly CompiledRule[];
-  readonly allow: readonly CompiledRule[];
-  readonly shadow: readonly CompiledRule[];
-}
 
 export interface ExplainEntry {
   readonly ruleId: string;
@@ -30,19 +24,26 @@ export interface Explanation {
   readonly rules: readonly ExplainEntry[];
 }
 
-const EMPTY: Bucket = { deny: [], allow: [], shadow: [] };
-
 export const opKey = (method: HttpMethod, template: string) => `${method} ${template}`;
 
 export class CompiledPolicy implements PolicyEngine {
   constructor(
     readonly version: string,
     readonly rules: readonly CompiledRule[],
-    private readonly index: ReadonlyMap<string, Bucket>,
+    buckets: ReadonlyMap<string, Bucket>,
     /** Rules naming `*`: the only ones that apply to a route unknown to the catalogue. */
-    private readonly unknownRoute: Bucket,
+    unknownRoute: Bucket,
     private readonly maxInspectBytes: number,
-  ) {}
+  ) {
+    for (const [k, b] of buckets) this.index.set(k, indexBucket(b));
+    this.unknownRoute = indexBucket(unknownRoute);
+  }
+
+  private readonly index = new Map<string, IndexedBucket>();
+  private readonly unknownRoute: IndexedBucket;
+  private readonly byOp = new WeakMap<CatalogueOperation, IndexedBucket>();
+  /** Why the last checked rule could not be evaluated (decisions are synchronous, so one slot is enough). */
+  private why: string | null = null;
 
   decide(input: PolicyInput): Decision {
     try {
@@ -64,85 +65,133 @@ export class CompiledPolicy implements PolicyEngine {
 
   /** How many rules the index holds for an operation (tests and the bench check the index works). */
   bucketSize(op: CatalogueOperation): number {
-    const b = this.index.get(opKey(op.method, op.template)) ?? EMPTY;
-    return b.deny.length + b.allow.length + b.shadow.length;
+    const b = this.index.get(opKey(op.method, op.template)) ?? EMPTY_BUCKET;
+    return b.deny.all.length + b.allow.all.length + b.shadow.length;
   }
 
   private failed(): Decision {
     return { effect: 'deny', ruleId: null, reason: 'policy evaluation failed', cephAccount: null, policyVersion: this.version };
   }
 
+  // No closures in the hot path: under tsx every closure is wrapped in a keep-names helper that
+  // costs more than the whole decision.
   private run(input: PolicyInput, trace: ExplainEntry[] | null): Decision {
     const op = input.route.operation;
-    const bucket = op === null ? this.unknownRoute : (this.index.get(opKey(op.method, op.template)) ?? EMPTY);
+    let bucket: IndexedBucket;
+    if (op === null) bucket = this.unknownRoute;
+    else {
+      // Operation objects are shared catalogue entries: a WeakMap hit avoids building the key string.
+      const cached = this.byOp.get(op);
+      if (cached !== undefined) bucket = cached;
+      else {
+        bucket = this.index.get(opKey(op.method, op.template)) ?? EMPTY_BUCKET;
+        this.byOp.set(op, bucket);
+      }
+    }
+    if (bucket === EMPTY_BUCKET) return this.finish('deny', null, 'no rule allows this request', null, undefined);
     const view = new RequestView(input, this.maxInspectBytes);
     let shadow: { ruleId: string; effect: 'allow' | 'deny' }[] | undefined;
     for (const rule of bucket.shadow) {
       if (this.matches(rule, input, view, trace)) (shadow ??= []).push({ ruleId: rule.id, effect: rule.effect });
     }
-    const done = (d: Omit<Decision, 'policyVersion' | 'shadow'>): Decision =>
-      shadow === undefined ? { ...d, policyVersion: this.version } : { ...d, policyVersion: this.version, shadow };
-    for (const rule of bucket.deny) {
-      const why: string[] = [];
-      if (this.matches(rule, input, view, trace, why)) {
-        const detail = why.length > 0 ? why.join('; ') : rule.description;
-        return done({ effect: 'deny', ruleId: rule.id, reason: `denied by rule ${rule.id}${detail ? `: ${detail}` : ''}`, cephAccount: null });
-      }
+    const deny = this.first(bucket.deny, input, view, trace);
+    if (deny !== null && deny.rule !== null) {
+      const detail = deny.why ?? deny.rule.description;
+      return this.finish('deny', deny.rule.id, `denied by rule ${deny.rule.id}${detail ? `: ${detail}` : ''}`, null, shadow);
     }
-    let blocked: string | null = null;
-    for (const rule of bucket.allow) {
-      const why: string[] = [];
-      if (this.matches(rule, input, view, trace, why)) {
-        return done({ effect: 'allow', ruleId: rule.id, reason: `allowed by rule ${rule.id}`, cephAccount: rule.cephAccount });
-      }
-      blocked ??= why[0] ?? null;
-    }
+    const allow = this.first(bucket.allow, input, view, trace);
+    if (allow !== null && allow.rule !== null) return this.finish('allow', allow.rule.id, `allowed by rule ${allow.rule.id}`, allow.rule.cephAccount, shadow);
     // The reason may say the body could not be inspected, but never which rule wanted to look.
-    return done({ effect: 'deny', ruleId: null, reason: `no rule allows this request${blocked ? ` (${blocked})` : ''}`, cephAccount: null });
+    const blocked = allow?.why;
+    return this.finish('deny', null, `no rule allows this request${blocked ? ` (${blocked})` : ''}`, null, shadow);
   }
 
   /**
-   * Does the rule apply? `failures` collects conditions that could not be evaluated: they make a
-   * deny rule match and an allow rule not match (fail closed).
+   * The first rule of the lane (in policy order) that matches, with the condition that could not be
+   * evaluated if any; `rule: null` with a `why` when nothing matched but some rule could not be evaluated.
+   * Explain walks every rule; a decision walks only the principal's groups and the group-less rules.
    */
-  private matches(rule: CompiledRule, input: PolicyInput, view: RequestView, trace: ExplainEntry[] | null, failures?: string[]): boolean {
-    const reasons: string[] | null = trace === null ? null : [];
-    const record = (matched: boolean): boolean => {
-      if (trace !== null && reasons !== null) {
-        trace.push({ ruleId: rule.id, file: rule.pos.file, line: rule.pos.line, effect: rule.effect, mode: rule.shadow ? 'shadow' : 'enforce', matched, reasons });
+  private first(lane: Lane, input: PolicyInput, view: RequestView, trace: ExplainEntry[] | null): { rule: CompiledRule; why: string | null } | { rule: null; why: string } | null {
+    let best: CompiledRule | null = null;
+    let bestWhy: string | null = null;
+    let blocked: string | null = null;
+    if (trace !== null) {
+      for (const rule of lane.all) {
+        const m = this.matches(rule, input, view, trace);
+        if (m && best === null) {
+          best = rule;
+          bestWhy = this.why;
+        } else if (!m) blocked ??= this.why;
       }
-      return matched;
-    };
+    } else {
+      for (let i = -1; i < input.principal.groups.length; i++) {
+        const list = i < 0 ? lane.rest : lane.byGroup.get(input.principal.groups[i] as string);
+        if (list === undefined) continue;
+        for (const rule of list) {
+          if (best !== null && rule.order >= best.order) break;
+          if (this.matches(rule, input, view, null)) {
+            best = rule;
+            bestWhy = this.why;
+            break;
+          }
+          blocked ??= this.why;
+        }
+      }
+    }
+    if (best !== null) return { rule: best, why: bestWhy };
+    return blocked === null ? null : { rule: null, why: blocked };
+  }
+
+  private finish(effect: 'allow' | 'deny', ruleId: string | null, reason: string, cephAccount: string | null, shadow: Decision['shadow']): Decision {
+    const d = { effect, ruleId, reason, cephAccount, policyVersion: this.version };
+    return shadow === undefined ? d : { ...d, shadow };
+  }
+
+  /**
+   * Does the rule apply? A condition that cannot be evaluated makes a deny rule match and an allow
+   * rule not match (fail closed); its reason is left in `this.why`.
+   */
+  private matches(rule: CompiledRule, input: PolicyInput, view: RequestView, trace: ExplainEntry[] | null): boolean {
+    const reasons: string[] | null = trace === null ? null : [];
+    this.why = null;
+    const matched = this.check(rule, input, view, reasons);
+    if (trace !== null && reasons !== null) {
+      trace.push({ ruleId: rule.id, file: rule.pos.file, line: rule.pos.line, effect: rule.effect, mode: rule.shadow ? 'shadow' : 'enforce', matched, reasons });
+    }
+    return matched;
+  }
+
+  private check(rule: CompiledRule, input: PolicyInput, view: RequestView, reasons: string[] | null): boolean {
     const subj = subjectMismatch(rule, input.principal);
     if (subj !== null) {
       reasons?.push(subj);
-      return record(false);
+      return false;
     }
     reasons?.push('subjects match');
     if (rule.clusters !== null && !rule.clusters.has(input.route.cluster)) {
       reasons?.push(`cluster ${input.route.cluster} not in ${[...rule.clusters].join(', ')}`);
-      return record(false);
+      return false;
     }
     // Known operations were filtered by method at load; for an unknown route check the method here.
     if (input.route.operation === null && rule.methods !== null && !rule.methods.has(input.method)) {
       reasons?.push(`method ${input.method} not in ${[...rule.methods].join(', ')}`);
-      return record(false);
+      return false;
     }
     for (const c of rule.conditions) {
-      const res: CondResult = evaluate(c, view, rule.effect);
+      const res: CondResult = evaluate(c, view, rule.effect, reasons !== null);
       if (res.r === 'true') {
         reasons?.push(`${c.field}: holds (${res.why})`);
         continue;
       }
       if (res.r === 'false') {
         reasons?.push(`${c.field}: does not hold (${res.why})`);
-        return record(false);
+        return false;
       }
       reasons?.push(`${c.field}: cannot be evaluated (${res.why})`);
-      failures?.push(res.why);
-      if (rule.effect === 'allow') return record(false);
+      this.why ??= res.why;
+      if (rule.effect === 'allow') return false;
     }
-    return record(true);
+    return true;
   }
 }
 
@@ -150,7 +199,16 @@ export class CompiledPolicy implements PolicyEngine {
 function subjectMismatch(rule: CompiledRule, p: Principal): string | null {
   const s = rule.subjects;
   if (s.any) return null;
-  if (s.groups !== null && !p.groups.some((g) => s.groups?.has(g))) return 'principal is in none of the groups';
+  if (s.groups !== null) {
+    let inGroup = false;
+    for (const g of p.groups) {
+      if (s.groups.has(g)) {
+        inGroup = true;
+        break;
+      }
+    }
+    if (!inGroup) return 'principal is in none of the groups';
+  }
   if (s.principals !== null && !s.principals.has(p.id)) return 'principal id not listed';
   if (s.authMethods !== null && !s.authMethods.has(p.method)) return `auth method ${p.method} not listed`;
   if (s.apiKeys !== null && (p.apiKeyName === null || p.method !== 'api_key' || !s.apiKeys.has(p.apiKeyName))) return 'API key not listed';
