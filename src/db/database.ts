@@ -30,6 +30,9 @@ export interface DatabaseOptions {
 export interface Database {
   readonly db: Db;
   readonly kind: 'postgres' | 'pglite';
+  /** Runs `fn` in one transaction. On Postgres a connection that failed mid-transaction is destroyed,
+   *  never returned to the pool (a half-dead socket would otherwise fail the next writer too). */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -44,12 +47,28 @@ export async function openDatabase(opts: DatabaseOptions = {}): Promise<Database
     });
     // Without a listener an idle client's error (server restart, pg_terminate_backend) crashes the process.
     pool.on('error', (err) => opts.onError?.(err));
+    // A checked-out client has no pool listener: its connection dying would be an uncaught 'error'.
+    pool.on('connect', (client) => client.on('error', (err) => opts.onError?.(err)));
     const db = drizzlePg(pool, { schema }) as unknown as Db;
-    return { db, kind: 'postgres', close: () => pool.end() };
+    const transaction = async <T>(fn: (tx: Db) => Promise<T>): Promise<T> => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(drizzlePg(client, { schema }) as unknown as Db);
+        await client.query('COMMIT');
+        client.release();
+        return result;
+      } catch (err) {
+        client.release(err instanceof Error ? err : new Error(String(err))); // destroyed, not pooled
+        throw err;
+      }
+    };
+    return { db, kind: 'postgres', transaction, close: () => pool.end() };
   }
   const dir = opts.pgliteDir ?? 'memory://';
   if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
   const client = await PGlite.create(dir);
   const db = drizzlePglite(client, { schema }) as unknown as Db;
-  return { db, kind: 'pglite', close: () => client.close() };
+  const transaction = <T>(fn: (tx: Db) => Promise<T>): Promise<T> => db.transaction((tx) => fn(tx as unknown as Db));
+  return { db, kind: 'pglite', transaction, close: () => client.close() };
 }

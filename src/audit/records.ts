@@ -1,0 +1,87 @@
+// Maps the pipeline's AuditIntent/AuditOutcome to table rows and rows to the chained event content.
+// The same `eventContent` runs at write time and in verify, so a stored row hashes as it was written.
+
+import type { AuditIntent, AuditOutcome } from '../pipeline/types.ts';
+import type { auditIntents, auditOutcomes } from '../db/schema.ts';
+import type { Redactor } from './redact.ts';
+
+export type IntentRow = typeof auditIntents.$inferSelect;
+export type OutcomeRow = typeof auditOutcomes.$inferSelect;
+type ChainFields = 'seq' | 'prevHash' | 'hash';
+export type IntentDraft = Omit<IntentRow, ChainFields>;
+export type OutcomeDraft = Omit<OutcomeRow, ChainFields>;
+
+const nul = (s: string | null | undefined): string | null => (s == null ? null : s.replaceAll('\u0000', '\uFFFD'));
+
+/** Pool names a request touches: pool-named path parameters and the operation's pool body fields. */
+function poolsOf(intent: AuditIntent, body: unknown): string[] {
+  const out = new Set<string>();
+  for (const [k, v] of Object.entries(intent.route?.params ?? {})) if (k.includes('pool')) out.add(v);
+  for (const path of intent.route?.operation?.poolFields ?? []) {
+    let node: unknown = body;
+    for (const seg of path.split('.')) node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[seg] : undefined;
+    if (typeof node === 'string') out.add(node);
+  }
+  return [...out].map((p) => p.replaceAll('\u0000', '\uFFFD')).sort();
+}
+
+export function intentDraft(intent: AuditIntent, redactor: Redactor): IntentDraft {
+  const p = intent.principal;
+  const d = intent.decision;
+  const body = intent.body === null || intent.body === undefined ? null : redactor.body(intent.body, intent.route?.operation ?? null);
+  // Round-trip through JSON so the values equal what jsonb gives back on read (verify recomputes from them).
+  const json = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+  return {
+    id: intent.id.toLowerCase(), // Postgres prints uuids lower-case; hash what it will give back
+    requestId: nul(intent.requestId) ?? '',
+    receivedAt: intent.receivedAt,
+    cluster: nul(intent.cluster ?? intent.route?.cluster ?? null),
+    principalId: nul(p?.id),
+    principalName: nul(p?.name),
+    principalEmail: nul(p?.email),
+    principalGroups: (p?.groups ?? []).map((g) => nul(g) ?? ''),
+    authMethod: p?.method ?? null,
+    apiKeyName: nul(p?.apiKeyName),
+    clientIp: nul(intent.clientIp) ?? '',
+    userAgent: nul(intent.userAgent),
+    method: intent.method,
+    rawPath: nul(intent.rawPath) ?? '',
+    routeTemplate: nul(intent.route?.template),
+    operation: intent.route?.operation?.id ?? null,
+    pathParams: Object.fromEntries(Object.entries(intent.route?.params ?? {}).map(([k, v]) => [nul(k) ?? '', nul(v) ?? ''])),
+    pools: poolsOf(intent, body),
+    query: redactor.query(intent.query),
+    body: json(body),
+    decisionEffect: d?.effect ?? null,
+    decisionRuleId: nul(d?.ruleId),
+    decisionReason: nul(d?.reason),
+    policyVersion: nul(d?.policyVersion),
+    cephAccount: nul(d?.cephAccount),
+    decisionShadow: d?.shadow === undefined ? null : json(d.shadow),
+    finalStatus: intent.finalStatus ?? null,
+    errorCode: nul(intent.errorCode),
+  };
+}
+
+export function outcomeDraft(recordId: string, o: AuditOutcome): OutcomeDraft {
+  return {
+    recordId: recordId.toLowerCase(),
+    forwardedAt: o.forwardedAt,
+    completedAt: o.completedAt,
+    upstreamStatus: o.upstreamStatus,
+    status: o.status,
+    cephErrorDetail: nul(o.cephErrorDetail),
+    cephErrorCode: nul(o.cephErrorCode),
+    cephTask: nul(o.cephTask),
+    errorCode: nul(o.errorCode),
+  };
+}
+
+/** What the chain hashes for an event: every column but the hashes, plus the event kind. Postgres
+ *  timestamps keep microseconds but JS Dates milliseconds, so both sides agree on ms precision. */
+export function eventContent(kind: 'intent', row: Omit<IntentRow, 'prevHash' | 'hash'>): Record<string, unknown>;
+export function eventContent(kind: 'outcome', row: Omit<OutcomeRow, 'prevHash' | 'hash'>): Record<string, unknown>;
+export function eventContent(kind: 'intent' | 'outcome', row: Record<string, unknown>): Record<string, unknown> {
+  const { prevHash: _p, hash: _h, ...rest } = row as Record<string, unknown>;
+  return { kind, ...rest };
+}
