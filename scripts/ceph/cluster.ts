@@ -2,14 +2,14 @@
 // on loopback in a fresh temp dir, for integration tests and the demo; stop() removes every trace.
 // The recipe follows ../shared/guides/CEPH.md, "A real single-host cluster for tests".
 
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { openSync, closeSync, rmSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePorts, probeStatus, removeStaleDirs, sleep, STALE_PREFIX, tail, waitFor } from './support.ts';
 
 const execFileP = promisify(execFile);
 
@@ -59,110 +59,22 @@ const BINARIES: Array<[cmd: string, pkg: string]> = [
 const DASHBOARD_MODULE = '/usr/share/ceph/mgr/dashboard/module.py';
 const INSTALL_HINT = 'install with `sudo scripts/ceph/install.sh` (apt-get install -y ceph-mon ceph-mgr ceph-mgr-dashboard ceph-osd ceph-common)';
 
-export function cephInstalled(): { ok: true } | { ok: false; reason: string } {
-  const missing: string[] = [];
-  for (const [cmd, pkg] of BINARIES) {
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((d) => {
     try {
-      execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+      accessSync(join(d, cmd), constants.X_OK);
+      return true;
     } catch {
-      missing.push(`command \`${cmd}\` (package ${pkg})`);
+      return false;
     }
-  }
-  try {
-    execFileSync('test', ['-f', DASHBOARD_MODULE], { stdio: 'ignore' });
-  } catch {
-    missing.push(`${DASHBOARD_MODULE} (package ceph-mgr-dashboard)`);
-  }
-  if (missing.length > 0) return { ok: false, reason: `missing ${missing.join(', ')}; ${INSTALL_HINT}` };
-  // Daemons run as whoever starts them and need no privileges, but memstore + mgr need ~450 MB+.
-  return { ok: true };
-}
-
-function tryListen(port: number): Promise<Server | undefined> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(undefined));
-    s.listen(port, '127.0.0.1', () => resolve(s));
   });
 }
 
-/**
- * Free loopback ports, all held open together so one call never repeats a port. They are taken
- * at random below the kernel's ephemeral range (and outside Ceph's 6800-7300 msgr range): a port
- * from the ephemeral range could be grabbed by any outgoing connection in the seconds before the
- * mon or a mgr binds it. Falls back to port 0 when the ephemeral range leaves no room below it.
- */
-async function freePorts(n: number): Promise<number[]> {
-  let low = 32768;
-  try {
-    low = Number((await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')).trim().split(/\s+/)[0]) || low;
-  } catch {
-    /* not Linux: keep the IANA default */
-  }
-  const servers: Server[] = [];
-  try {
-    for (let attempt = 0; servers.length < n && attempt < 200; attempt++) {
-      const port = low > 11_000 ? 10_000 + Math.floor(Math.random() * (low - 11_000)) : 0;
-      if (port >= 6800 && port <= 7300) continue;
-      const s = await tryListen(port);
-      if (s) servers.push(s);
-    }
-    if (servers.length < n) throw new Error(`could not find ${n} free loopback ports`);
-    return servers.map((s) => (s.address() as AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  }
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function tail(file: string, lines = 30): Promise<string> {
-  try {
-    const text = await readFile(file, 'utf8');
-    return text.trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return `(no log at ${file})`;
-  }
-}
-
-/** Polls `probe` until it returns a value (not undefined) or the deadline passes. */
-async function waitFor<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined>,
-  onTimeout: () => Promise<string>,
-  guard: () => Promise<void> = async () => {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError = '';
-  for (;;) {
-    await guard(); // e.g. a daemon died: fail now with its log instead of at the deadline
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      lastError = e instanceof Error ? e.message : String(e);
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}\n${await onTimeout()}`);
-    }
-    await sleep(250);
-  }
-}
-
-/** Status of GET <url>/api/health/minimal without following redirects; 0 when nothing answers. */
-async function probeStatus(url: string): Promise<number> {
-  try {
-    const res = await fetch(`${url}/api/health/minimal`, {
-      redirect: 'manual',
-      headers: { Accept: 'application/vnd.ceph.api.v1.0+json' },
-      signal: AbortSignal.timeout(2000),
-    });
-    await res.body?.cancel();
-    return res.status;
-  } catch {
-    return 0;
-  }
+export function cephInstalled(): { ok: true } | { ok: false; reason: string } {
+  const missing = BINARIES.filter(([cmd]) => !onPath(cmd)).map(([cmd, pkg]) => `command \`${cmd}\` (package ${pkg})`);
+  if (!existsSync(DASHBOARD_MODULE)) missing.push(`${DASHBOARD_MODULE} (package ceph-mgr-dashboard)`);
+  if (missing.length > 0) return { ok: false, reason: `missing ${missing.join(', ')}; ${INSTALL_HINT}` };
+  return { ok: true };
 }
 
 function confText(dir: string, fsid: string, monPort: number): string {
@@ -210,19 +122,18 @@ keyring = ${dir}/osd/$id/keyring
 `;
 }
 
+/**
+ * Upper bound of each start-up wait. ~10 s is typical; with several clusters and other work on a
+ * 2-core machine the mgr's Python start alone took 40 s, and a dead daemon fails a wait at once.
+ */
+const STARTUP_TIMEOUT_MS = 180_000;
 const MGR_IDS = ['x', 'y', 'z', 'w'];
 /** Daemons and dirs of every cluster of this process not yet stopped, for the 'exit' hook. */
 const live = new Set<ChildProcess>();
 const liveDirs = new Set<string>();
 let exitHookInstalled = false;
-const HAVE_SETPRIV = (() => {
-  try {
-    execFileSync('setpriv', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+/** util-linux's setpriv sets PR_SET_PDEATHSIG, which Node cannot do for its children. */
+const HAVE_SETPRIV = onPath('setpriv');
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
@@ -251,7 +162,8 @@ export async function startCluster(opts: StartOptions = {}): Promise<CephCluster
   installExitHook();
 
   const t0 = Date.now();
-  const dir = await mkdtemp(join(opts.baseDir ?? tmpdir(), `cephgate-${name.replace(/[^\w.-]/g, '_')}-`));
+  await removeStaleDirs(opts.baseDir ?? tmpdir(), log);
+  const dir = await mkdtemp(join(opts.baseDir ?? tmpdir(), `${STALE_PREFIX}${name.replace(/[^\w.-]/g, '_')}-`));
   liveDirs.add(dir);
   const conf = join(dir, 'ceph.conf');
   const mgrIds = MGR_IDS.slice(0, mgrCount);
@@ -304,7 +216,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<CephCluster
     });
     log(`started ${daemon} pid ${p.pid}`);
     await sleep(50);
-    if (p.exitCode !== null) throw new Error(`cluster ${name}: ${daemon} exited at once (${p.exitCode})\n${await tail(logOf(daemon))}`);
+    if (p.exitCode !== null || p.signalCode !== null) throw new Error(`cluster ${name}: ${daemon} exited at once (${p.signalCode ?? p.exitCode})\n${await tail(logOf(daemon))}`);
   };
 
   /** Start-up waits fail at once, with the daemon's log, when one of ours has died. */
@@ -337,6 +249,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<CephCluster
     await Promise.all(['log', 'run', 'crash', 'mon/a', 'osd/0', ...mgrIds.map((m) => `mgr/${m}`)].map((d) => mkdir(join(dir, d), { recursive: true })));
     const fsid = randomUUID();
     await writeFile(conf, confText(dir, fsid, monPort));
+    await writeFile(join(dir, 'owner.pid'), String(process.pid));
 
     log('creating keys and monmap');
     const monKeyring = join(dir, 'mon.keyring');
@@ -359,7 +272,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<CephCluster
     }
     await run('ceph-mon', ['-c', conf, '--mkfs', '-i', 'a', '--monmap', join(dir, 'monmap'), '--keyring', monKeyring], { logFor: 'mon.a' });
     await spawnDaemon('mon', 'a');
-    await waitUp('mon quorum', 30_000, async () => ((await ceph(['mon', 'stat'])).includes('quorum') ? true : undefined), () => tail(logOf('mon.a')));
+    await waitUp('mon quorum', 60_000, async () => ((await ceph(['mon', 'stat'])).includes('quorum') ? true : undefined), () => tail(logOf('mon.a')));
     log(`mon up after ${Date.now() - t0} ms`);
 
     const startMgrs = async () => {
@@ -384,7 +297,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<CephCluster
     await Promise.all([startMgrs(), startOsd()]);
 
     const mgrLogs = async () => (await Promise.all(mgrIds.map(async (id) => `--- tail of ${logOf(`mgr.${id}`)} ---\n${await tail(logOf(`mgr.${id}`))}`))).join('\n');
-    const active = await waitUp('a dashboard answering 401 on /api/health/minimal', 60_000, async () => {
+    const active = await waitUp('a dashboard answering 401 on /api/health/minimal', STARTUP_TIMEOUT_MS, async () => {
       const statuses = await Promise.all(dashboardUrls.map(probeStatus));
       return dashboardUrls[statuses.indexOf(401)];
     }, mgrLogs);
@@ -392,13 +305,13 @@ export async function startCluster(opts: StartOptions = {}): Promise<CephCluster
 
     // The dashboard may serve HTTP before the mon has the active mgr's command table
     // ("no valid command found"), so the first `ceph dashboard ...` is retried.
-    await waitUp('`ceph dashboard` commands', 30_000, async () => {
+    await waitUp('`ceph dashboard` commands', 60_000, async () => {
       await ceph(['dashboard', 'ac-user-create', adminUser, '-i', '-', 'administrator', '--force-password'], { input: adminPassword });
       return true;
     }, mgrLogs);
     log(`dashboard user ${adminUser} created`);
 
-    await waitUp(`osd.${osdId} up and in, all PGs active+clean`, 60_000, async () => {
+    await waitUp(`osd.${osdId} up and in, all PGs active+clean`, STARTUP_TIMEOUT_MS, async () => {
       const s = JSON.parse(await ceph(['status', '-f', 'json'])) as {
         osdmap: { num_up_osds: number; num_in_osds: number };
         pgmap: { num_pgs: number; pgs_by_state?: Array<{ state_name: string; count: number }> };
@@ -409,7 +322,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<CephCluster
     }, () => tail(logOf(`osd.${osdId}`)));
     // Standbys only redirect once they are registered; a fail-over test needs them ready.
     if (mgrCount > 1) {
-      await waitUp(`${mgrCount - 1} standby mgr(s)`, 60_000, async () => {
+      await waitUp(`${mgrCount - 1} standby mgr(s)`, STARTUP_TIMEOUT_MS, async () => {
         const d = JSON.parse(await ceph(['mgr', 'dump', '-f', 'json'])) as { standbys: unknown[] };
         return d.standbys.length >= mgrCount - 1 ? true : undefined;
       }, mgrLogs);
