@@ -9,7 +9,7 @@ import type { ForwardOptions } from '../proxy/forward.ts';
 import { GatewayError } from '../server/errors.ts';
 import type { ClusterConfig } from './config.ts';
 import { createMgrPool, type MgrPool, type Probe } from './mgr-pool.ts';
-import { isStandbyRedirect } from './request-prep.ts';
+import { isStandbyAnswer } from './request-prep.ts';
 import type { Logger, TokenAccount } from './tokens.ts';
 import { cephMediaType, VersionMemory } from './versions.ts';
 
@@ -100,7 +100,7 @@ export async function loginExchange(rt: ClusterRuntime, forward: ForwardFn, body
     throw err;
   }
   const text = (await readCapped(res.body)).toString('utf8');
-  if (isStandbyRedirect(res.status)) {
+  if (isStandbyAnswer('/api/auth', res.status, res.headers)) {
     rt.pool.markDown(origin, `login answered ${res.status} (standby)`);
     throw new GatewayError(503, 'ceph_unavailable', 'The Ceph mgr is changing over.');
   }

@@ -43,10 +43,11 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   });
 
 /**
- * A dashboard answer means "active" unless it is a redirect (standby, default behaviour) or a 5xx
- * (standby with `standby_behaviour error`). The active mgr answers 401 to an anonymous probe.
+ * Only the active mgr answers 401 to an anonymous `GET /api/health/minimal`. Standbys redirect (default
+ * behaviour), answer an error status (`standby_behaviour error`), or 200 with an HTML "no active mgr"
+ * page while no mgr is active (seen during fail-overs).
  */
-export const isActiveAnswer = (status: number): boolean => status < 300 || (status >= 400 && status < 500);
+export const isActiveAnswer = (status: number): boolean => status === 401;
 
 export function createMgrPool(o: MgrPoolOptions): MgrPool {
   const origins = [...new Set(o.urls.map(originOf))];

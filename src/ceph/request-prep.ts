@@ -43,6 +43,17 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** A standby mgr answers with a redirect to the active one; such an answer never goes to the client. */
 export const isStandbyRedirect = (status: number): boolean => REDIRECTS.has(status);
 
+/**
+ * A standby's answer to an API request: a redirect, or (while no mgr is active) a 2xx HTML page. The
+ * dashboard's `/api` and `/ui-api` handlers never answer HTML, so that cannot be a real answer.
+ */
+export function isStandbyAnswer(path: string, status: number, headers: Record<string, string | string[]>): boolean {
+  if (REDIRECTS.has(status)) return true;
+  if (status < 200 || status >= 300 || !/^\/(api|ui-api)(\/|\?|$)/.test(path)) return false;
+  const ct = headers['content-type'] ?? headers['Content-Type'];
+  return /^text\/html/i.test(String(Array.isArray(ct) ? ct[0] : (ct ?? '')));
+}
+
 /** Drops upstream `Set-Cookie` (Ceph's `token=` cookie would hand the client the gateway's Ceph token). */
 export function withoutSetCookie(headers: Record<string, string | string[]>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};

@@ -8,7 +8,7 @@ import { neverReachedUpstream } from '../proxy/upstream-errors.ts';
 import { GatewayError } from '../server/errors.ts';
 import { type ClusterRuntime, createClusterRuntime, loginExchange, readCapped } from './cluster-runtime.ts';
 import type { CephConfig } from './config.ts';
-import { isSafe, isStandbyRedirect, stripLoginTtl, upstreamHeaders, withoutSetCookie } from './request-prep.ts';
+import { isSafe, isStandbyAnswer, stripLoginTtl, upstreamHeaders, withoutSetCookie } from './request-prep.ts';
 import { createTokenManager, type Logger, type TokenManager } from './tokens.ts';
 import { negotiate, rewriteContentType, routeKey, versionFrom415 } from './versions.ts';
 
@@ -104,7 +104,7 @@ export function createCephUpstream(config: CephConfig, deps: CephUpstreamDeps): 
         throw err;
       }
 
-      if (isStandbyRedirect(res.status)) {
+      if (isStandbyAnswer(req.pathAndQuery, res.status, res.headers)) {
         // A standby took the request: it did nothing, so any method may go to the active mgr. Never leaked.
         await readCapped(res.body, 0);
         rt.pool.markDown(origin, `answered ${res.status} (standby)`);

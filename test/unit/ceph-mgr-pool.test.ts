@@ -35,9 +35,9 @@ describe('mgr pool', () => {
     assert.equal(p.current(), B);
   });
 
-  test('standby in error mode (500) is not active', async () => {
-    const { p } = pool({ [A]: { status: 500, location: null }, [B]: { status: 401, location: null } });
-    assert.equal(await p.active(), B);
+  test('standby in error mode (500) or with its "no active mgr" page (200) is not active', async () => {
+    assert.equal(await pool({ [A]: { status: 500, location: null }, [B]: { status: 401, location: null } }).p.active(), B);
+    assert.equal(await pool({ [A]: { status: 200, location: null }, [B]: { status: 401, location: null } }).p.active(), B);
   });
 
   test('redirect to an origin outside the configuration is not followed', async () => {
