@@ -14,7 +14,7 @@ const SPEC_PARTS = new Set(['pool', 'namespace', 'image']);
 export function compileCondition(field: string, raw: RawCondition, ops: readonly CatalogueOperation[] | null): CompiledCondition | string {
   const ref = parseField(field, ops);
   if (typeof ref === 'string') return ref;
-  const spec = typeof raw === 'object' ? raw : { equals: raw };
+  const spec = raw;
   const out: CompiledOp[] = [];
   if (spec.equals !== undefined) out.push({ op: 'equals', value: spec.equals });
   if (spec.one_of !== undefined) out.push({ op: 'one_of', values: spec.one_of });

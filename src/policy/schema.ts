@@ -12,8 +12,8 @@ const oneOrMany = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]
 const names = z.array(z.string().min(1)).min(1);
 
 /** `field: value` is shorthand for `field: {equals: value}`. Several operators in one condition all apply. */
-export const conditionSchema = z.union([
-  scalar,
+export const conditionSchema = z.preprocess(
+  (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? v : { equals: v }),
   z
     .object({
       equals: scalar.optional(),
@@ -26,7 +26,7 @@ export const conditionSchema = z.union([
     })
     .strict()
     .refine((o) => Object.values(o).some((v) => v !== undefined), `a condition needs an operator (${OPERATORS.join(', ')})`),
-]);
+);
 export type RawCondition = z.infer<typeof conditionSchema>;
 
 export const subjectsSchema = z.union([
@@ -61,6 +61,7 @@ export type RawRule = z.infer<typeof ruleSchema>;
 export const fileSchema = z
   .object({
     description: z.string().optional(),
-    rules: z.array(z.unknown()),
+    /** `rules:` with nothing under it is an empty list (a file of comments only denies nothing). */
+    rules: z.array(z.unknown()).nullable().transform((r) => r ?? []),
   })
   .strict();
