@@ -61,7 +61,7 @@ const tagName = (tag: string): string => tag.replace(/[^A-Za-z0-9]+(.)?/g, (_m, 
 /** Names every draft `<Tag>.<name>`; names are unique within the returned list. */
 function nameOperations(drafts: readonly Draft[]): string[] {
   const byTag = new Map<string, number[]>();
-  drafts.forEach((d, i) => byTag.set(d.tag, [...(byTag.get(d.tag) ?? []), i]));
+  for (const [i, d] of drafts.entries()) byTag.set(d.tag, [...(byTag.get(d.tag) ?? []), i]);
   const names: string[] = new Array<string>(drafts.length).fill('');
   for (const [tag, idx] of byTag) {
     // Common segment prefix of the controller's paths: what remains names the endpoint.

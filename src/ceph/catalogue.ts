@@ -51,8 +51,8 @@ export function buildCatalogue(release: CephRelease, operations: readonly Catalo
     tries.set(op.method, node);
     for (const seg of op.segments) {
       if ('literal' in seg) {
-        let next: Node | undefined = node.literals.get(seg.literal);
-        if (next === undefined) node.literals.set(seg.literal, (next = newNode()));
+        const next: Node = node.literals.get(seg.literal) ?? newNode();
+        node.literals.set(seg.literal, next);
         node = next;
       } else {
         node = node.param ??= newNode();

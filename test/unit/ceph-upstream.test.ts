@@ -141,7 +141,11 @@ describe('ceph upstream', () => {
   test('refused connection: fail over to the other mgr, once', async () => {
     let active = A;
     const refused = () => new GatewayError(502, 'upstream_unreachable', 'x', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
-    const { up, apiCalls } = setup((o) => (o.origin === A ? ((active = B), refused()) : { status: 200 }), { active: () => active });
+    const { up, apiCalls } = setup((o) => {
+      if (o.origin !== A) return { status: 200 };
+      active = B;
+      return refused();
+    }, { active: () => active });
     const res = await up.send(req({ method: 'POST', pathAndQuery: '/api/pool', body: Buffer.from('{}') }));
     assert.equal(res.status, 200);
     assert.deepEqual(
@@ -153,7 +157,11 @@ describe('ceph upstream', () => {
   test('reset connection: a POST is not retried (it may have run), a GET is', async () => {
     let active = A;
     const reset = () => new GatewayError(502, 'upstream_unreachable', 'x', { cause: Object.assign(new Error('reset'), { code: 'ECONNRESET' }) });
-    const s = setup((o) => (o.origin === A ? ((active = B), reset()) : { status: 200 }), { active: () => active });
+    const s = setup((o) => {
+      if (o.origin !== A) return { status: 200 };
+      active = B;
+      return reset();
+    }, { active: () => active });
     await assert.rejects(s.up.send(req({ method: 'POST', pathAndQuery: '/api/pool', body: Buffer.from('{}') })), (e) => e instanceof GatewayError && e.status === 502);
     active = A;
     assert.equal((await s.up.send(req({ method: 'GET', pathAndQuery: '/api/pool' }))).status, 200);
@@ -161,10 +169,29 @@ describe('ceph upstream', () => {
 
   test('a standby redirect is followed internally, never returned', async () => {
     let active = A;
-    const { up, apiCalls } = setup((o) => (o.origin === A ? ((active = B), { status: 303, headers: { location: `${B}/api/pool` } }) : { status: 200 }), {
+    const { up, apiCalls } = setup((o) => {
+        if (o.origin !== A) return { status: 200 };
+        active = B;
+        return { status: 303, headers: { location: `${B}/api/pool` } };
+      }, {
       active: () => active,
     });
     assert.equal((await up.send(req({ method: 'DELETE', pathAndQuery: '/api/pool/p' }))).status, 200);
+    assert.equal(apiCalls().length, 2);
+  });
+
+  test("a standby's HTML \"no active mgr\" page (200) is never returned for an API path", async () => {
+    let active = A;
+    const { up, apiCalls } = setup(
+      (o) => {
+        if (o.origin !== A) return { status: 200, headers: { 'content-type': 'application/vnd.ceph.api.v1.0+json' } };
+        active = B;
+        return { status: 200, headers: { 'content-type': 'text/html;charset=utf-8' }, body: '<html>no active mgr</html>' };
+      },
+      { active: () => active },
+    );
+    const res = await up.send(req({ method: 'GET', pathAndQuery: '/api/pool' }));
+    assert.equal(res.headers['content-type'], 'application/json');
     assert.equal(apiCalls().length, 2);
   });
 
@@ -184,7 +211,7 @@ describe('release detection', () => {
   test('from a served spec', () => {
     for (const r of ['pacific', 'reef', 'tentacle'] as const) {
       const paths: Record<string, Record<string, object>> = {};
-      for (const o of loadCatalogue(r).operations) (paths[o.template] ??= {})[o.method.toLowerCase()] = {};
+      for (const o of loadCatalogue(r).operations) paths[o.template] = { ...paths[o.template], [o.method.toLowerCase()]: {} };
       assert.equal(releaseFromSpec({ paths }), r);
     }
     assert.equal(releaseFromSpec({ paths: { '/x': { get: {} } } }), null);
