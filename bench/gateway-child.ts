@@ -1,0 +1,122 @@
+// (G) cephgate with its full pipeline, in its own process, composed from the real modules until
+// src/server/build.ts exists: RS256 bearer auth against the dev IdP, synthetic policy rules, real route
+// catalogue, Ceph upstream (token exchange + version rewrite) against the stub, access log on, a real audit store.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { sql } from 'drizzle-orm';
+import pino from 'pino';
+import { createAuditStore } from '../src/audit/store.ts';
+import { createBearerAuthenticator } from '../src/auth/bearer.ts';
+import { createAuthenticatorChain } from '../src/auth/chain.ts';
+import { loadCatalogue } from '../src/ceph/catalogue.ts';
+import { createRouteMatcher } from '../src/ceph/route-matcher.ts';
+import { createCephUpstream } from '../src/ceph/upstream.ts';
+import { validateConfig } from '../src/config/load.ts';
+import { openDatabase, type Database } from '../src/db/database.ts';
+import { migrateDatabase } from '../src/db/migrate.ts';
+import { createTrustedProxies } from '../src/intake/trusted-proxies.ts';
+import type { PipelineDeps } from '../src/pipeline/deps.ts';
+import type { AuditSink } from '../src/pipeline/types.ts';
+import { forward } from '../src/proxy/forward.ts';
+import { createApp } from '../src/server/app.ts';
+import { createPublicServer } from '../src/server/listeners.ts';
+import { createLogger } from '../src/server/logger.ts';
+import { createMetrics } from '../src/server/metrics.ts';
+import { announce } from './proc.ts';
+import { ACCOUNTS, CLUSTER, type RuleShape, compileSynthetic } from './synthetic-rules.ts';
+
+const { values: a } = parseArgs({
+  options: {
+    upstream: { type: 'string' },
+    issuer: { type: 'string' },
+    audit: { type: 'string', default: 'pglite' },
+    'pg-url': { type: 'string' },
+    rules: { type: 'string', default: '1000' },
+    shape: { type: 'string', default: 'teams' },
+  },
+});
+if (a.upstream === undefined || a.issuer === undefined) throw new Error('usage: gateway-child.ts --upstream <url> --issuer <url> [--audit none|pglite|pg --pg-url <url>] [--rules N --shape teams|spread]');
+
+const work = mkdtempSync(join(tmpdir(), 'cephgate-bench-gw-'));
+const config = validateConfig(
+  {
+    server: { listen: { host: '127.0.0.1', port: 0 } },
+    logging: { level: 'info', format: 'json' },
+    ceph: {
+      default_cluster: CLUSTER,
+      clusters: [{ name: CLUSTER, dashboards: [a.upstream], release: 'pacific', accounts: ACCOUNTS.map((name) => ({ name, username: name, password: 'bench' })), default_account: 'reader' }],
+    },
+    identity: { issuers: [{ name: 'dev', issuer: a.issuer, audiences: ['cephgate'] }] },
+    audit: { ...(a.audit === 'pg' ? { database_url: a['pg-url'] } : {}), pglite_dir: join(work, 'audit') },
+  },
+  'bench',
+);
+
+// Access log on, to a file (asynchronous writes, as a production pino destination would be).
+const log = createLogger(config.logging, pino.destination({ dest: join(work, 'access.log'), sync: false }));
+const stages: Record<string, string> = {};
+
+let database: Database | null = null;
+let audit: AuditSink;
+if (a.audit === 'none') {
+  // Only for the "unaudited mutation" reference row: the pipeline still calls the sink, which does nothing.
+  audit = { recordIntent: async () => {}, recordOutcome: async () => {}, ping: async () => true, close: async () => {} };
+  stages.audit = 'no-op sink (reference row only)';
+} else {
+  database = await openDatabase(a.audit === 'pg' ? { url: a['pg-url'] ?? '', poolMax: config.audit.pool_max } : { pgliteDir: config.audit.pglite_dir });
+  await migrateDatabase(database);
+  audit = createAuditStore(database, { batchMax: config.audit.batch_max, queueMax: config.audit.queue_max, timeoutMs: config.audit.intent_timeout_ms, onError: (err) => log.error({ err }, 'audit write failed') });
+  stages.audit = `real (src/audit/store.ts on ${database.kind})`;
+}
+
+const bearer = createBearerAuthenticator(config.identity);
+stages.authenticate = 'real (src/auth/bearer.ts + chain.ts, RS256 via dev IdP JWKS)';
+const policy = compileSynthetic(Number(a.rules), a.shape as RuleShape, config.policy.max_inspect_bytes);
+stages.policy = `real (src/policy/ compiled, ${policy.rules.length} rules, shape ${a.shape})`;
+const matchRoute = createRouteMatcher({ catalogues: new Map([[CLUSTER, loadCatalogue('pacific')]]), defaultCluster: CLUSTER, allowUnknown: new Map() });
+stages.route = 'real (src/ceph/route-matcher.ts, pacific catalogue)';
+const upstream = createCephUpstream(config.ceph, { forward, log });
+stages.upstream = 'real (src/ceph/upstream.ts: token exchange, version negotiation, mgr pool)';
+stages.accessLog = 'real (pino to a file)';
+
+const deps: PipelineDeps = {
+  config,
+  log,
+  metrics: createMetrics(),
+  trustedProxies: createTrustedProxies(config.server.trusted_proxies),
+  authenticate: createAuthenticatorChain([bearer]),
+  matchRoute,
+  policy: () => policy,
+  audit,
+  upstream,
+  now: () => new Date(),
+};
+const server = createPublicServer(createApp(deps), config, log);
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+
+async function counts(): Promise<Record<string, number>> {
+  if (database === null) return {};
+  const one = async (table: string) => Number(((await database?.db.execute(sql.raw(`select count(*)::int as n from ${table}`))) as unknown as { rows: { n: number }[] }).rows[0]?.n ?? 0);
+  return { intents: await one('audit_intents'), outcomes: await one('audit_outcomes') };
+}
+
+process.on('message', (m: { cmd?: string }) => {
+  if (m.cmd === 'stats') void counts().then((c) => process.send?.({ reply: true, ...c }), (err: Error) => process.send?.({ reply: true, error: err.message }));
+});
+
+async function shutdown(): Promise<void> {
+  server.closeAllConnections();
+  server.close();
+  await upstream.close();
+  await audit.close();
+  await database?.close();
+  rmSync(work, { recursive: true, force: true });
+  process.exit(0);
+}
+process.once('SIGTERM', () => void shutdown());
+
+announce({ port: (server.address() as AddressInfo).port, stages });

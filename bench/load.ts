@@ -1,0 +1,104 @@
+// The load generator, always its own process: autocannon with fixed connections and duration (or amount),
+// after an unrecorded warm-up; or sequential single requests for per-request latency (new vs cached token).
+// Reads one JSON job from argv[2]; reports {phase} and the final {result} over IPC (or stdout).
+
+import { request } from 'node:http';
+import autocannon from 'autocannon';
+
+export interface Req {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+}
+
+export type LoadJob =
+  | { readonly kind: 'load'; readonly url: string; readonly connections: number; readonly duration: number; readonly amount?: number; readonly warmup: number; readonly requests: readonly Req[] }
+  | { readonly kind: 'seq'; readonly url: string; readonly sequences: readonly { readonly label: string; readonly requests: readonly Req[] }[] };
+
+export interface LoadResult {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly total: number;
+  readonly seconds: number;
+  readonly statusCodes: Record<string, number>;
+  readonly errors: number;
+  readonly timeouts: number;
+}
+
+export interface SeqResult {
+  readonly [label: string]: { readonly n: number; readonly p50: number; readonly p99: number; readonly statusCodes: Record<string, number> };
+}
+
+const say = (m: Record<string, unknown>) => (process.send ? process.send(m) : console.log(JSON.stringify(m)));
+
+function cannon(job: Extract<LoadJob, { kind: 'load' }>, seconds: number, amount?: number): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: job.url,
+        connections: job.connections,
+        pipelining: 1,
+        ...(amount === undefined ? { duration: seconds } : { amount }),
+        requests: job.requests.map((r) => ({ method: r.method as 'GET', path: r.path, headers: r.headers, ...(r.body === undefined ? {} : { body: r.body }) })),
+        timeout: 10,
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+  });
+}
+
+async function load(job: Extract<LoadJob, { kind: 'load' }>): Promise<LoadResult & { warmupStatusCodes: Record<string, number> }> {
+  const codes = (r: autocannon.Result) => {
+    const out: Record<string, number> = {};
+    for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) out[code] = s.count;
+    return out;
+  };
+  // Warm-up answers are reported too: audited runs compare every 2xx against the records written.
+  const warmupStatusCodes = job.warmup > 0 ? codes(await cannon(job, job.warmup)) : {};
+  say({ phase: 'measure' });
+  const started = performance.now();
+  const r = await cannon(job, job.duration, job.amount);
+  const seconds = (performance.now() - started) / 1000;
+  const statusCodes = codes(r);
+  // Latency in ms; rps over the measured wall time (autocannon's per-second mean drops the partial last second).
+  return { warmupStatusCodes, rps: Math.round(r.requests.total / seconds), p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, seconds, statusCodes, errors: r.errors, timeouts: r.timeouts };
+}
+
+function once(url: URL, r: Req): Promise<[number, number]> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = request({ host: url.hostname, port: url.port, method: r.method, path: r.path, headers: r.headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve([res.statusCode ?? 0, performance.now() - started]));
+    });
+    req.on('error', reject);
+    req.end(r.body);
+  });
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
+
+async function seq(job: Extract<LoadJob, { kind: 'seq' }>): Promise<SeqResult> {
+  const url = new URL(job.url);
+  const out: Record<string, SeqResult[string]> = {};
+  for (const s of job.sequences) {
+    const ms: number[] = [];
+    const statusCodes: Record<string, number> = {};
+    for (const r of s.requests) {
+      const [status, t] = await once(url, r);
+      ms.push(t);
+      statusCodes[status] = (statusCodes[status] ?? 0) + 1;
+    }
+    ms.sort((a, b) => a - b);
+    const round = (v: number) => Math.round(v * 1000) / 1000;
+    out[s.label] = { n: ms.length, p50: round(pct(ms, 50)), p99: round(pct(ms, 99)), statusCodes };
+  }
+  return out;
+}
+
+const job = JSON.parse(process.argv[2] ?? '{}') as LoadJob;
+const result = job.kind === 'seq' ? await seq(job) : await load(job);
+say({ result });
+process.disconnect?.();

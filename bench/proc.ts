@@ -1,0 +1,122 @@
+// Child-process plumbing of the bench: every measured server runs in its own process (never sharing an event
+// loop with the load generator), says it is ready over IPC, and is measured by its RSS from /proc.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+
+/** In a child: tells the parent it is ready (and anything it needs, e.g. its port). */
+export function announce(info: Record<string, unknown>): void {
+  if (process.send) process.send({ ready: true, ...info });
+  else console.log(JSON.stringify({ ready: true, ...info }));
+}
+
+export interface Child {
+  readonly proc: ChildProcess;
+  readonly pid: number;
+  readonly info: Record<string, unknown>;
+  /** Count descendants in its RSS (multi-process servers such as nginx). */
+  readonly tree?: boolean;
+  /** Asks the child something over IPC and waits for its `reply` message. */
+  ask(msg: Record<string, unknown>, timeoutMs?: number): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+/** Runs `bench/<script>` under tsx (node --import tsx, so the pid measured is the node process itself). */
+export function startTsChild(script: string, args: readonly string[], opts: { nodeArgs?: readonly string[]; timeoutMs?: number } = {}): Promise<Child> {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', join(BENCH_DIR, script), ...args], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    cwd: join(BENCH_DIR, '..'),
+  });
+  return adopt(proc, script, opts.timeoutMs ?? 60_000);
+}
+
+function adopt(proc: ChildProcess, what: string, timeoutMs: number): Promise<Child> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`${what} not ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    proc.once('exit', (code, sig) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited before it was ready (${sig ?? code})`));
+    });
+    proc.once('message', (m: Record<string, unknown>) => {
+      clearTimeout(timer);
+      proc.removeAllListeners('exit');
+      resolve(childOf(proc, m));
+    });
+  });
+}
+
+function childOf(proc: ChildProcess, info: Record<string, unknown>): Child {
+  return {
+    proc,
+    pid: proc.pid as number,
+    info,
+    ask: (msg, timeoutMs = 30_000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no reply to ${JSON.stringify(msg)}`)), timeoutMs);
+        proc.once('message', (m: Record<string, unknown>) => {
+          clearTimeout(timer);
+          resolve(m);
+        });
+        proc.send?.(msg);
+      }),
+    stop: () => stopProcess(proc),
+  };
+}
+
+/** SIGTERM, then SIGKILL after 5 s. */
+export function stopProcess(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    proc.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    proc.kill('SIGTERM');
+  });
+}
+
+/**
+ * Resident set size in MB of a process, with its descendants when `tree` (nginx: master + workers). Node
+ * children are measured alone: under tsx each has an esbuild service child that is not part of the server.
+ */
+export function rssMb(pid: number, tree = false): number {
+  let kb = 0;
+  const visit = (p: number) => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      kb += Number(m?.[1] ?? 0);
+      if (!tree) return;
+      for (const c of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/)) if (c) visit(Number(c));
+    } catch {
+      // gone meanwhile
+    }
+  };
+  visit(pid);
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+/** Runs a script to completion and parses the one JSON line it prints last. */
+export function runJson<T>(script: string, args: readonly string[], nodeArgs: readonly string[] = []): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(BENCH_DIR, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'], cwd: join(BENCH_DIR, '..') });
+    let out = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    proc.once('exit', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      try {
+        if (code !== 0) throw new Error(`exit ${code}`);
+        resolve(JSON.parse(last) as T);
+      } catch (err) {
+        reject(new Error(`${script} failed (${(err as Error).message}): ${out.slice(-500)}`));
+      }
+    });
+  });
+}

@@ -1,0 +1,91 @@
+// The bench's output: one table (rows plus G/B1 and G/B2 ratios from the same scenario of the same run), the
+// policy microbenchmark, the issue's targets judged on these numbers, and the JSON written for comparisons.
+
+import type { PolicyRow } from './policy-micro.ts';
+import type { Row } from './scenarios.ts';
+
+export interface RatioRow extends Row {
+  readonly g_b1_rps?: number;
+  readonly g_b1_p99?: number;
+  readonly g_b2_rps?: number;
+  readonly g_b2_p99?: number;
+}
+
+const r2 = (v: number) => Math.round(v * 100) / 100;
+
+/** Adds ratios to every G row (G, G-pglite, ...) against B1/B2 of its scenario. */
+export function withRatios(rows: readonly Row[]): RatioRow[] {
+  return rows.map((r) => {
+    if (!r.target.startsWith('G') || r.rps === null) return r;
+    const base = (t: string) => rows.find((x) => x.scenario === r.scenario && x.target === t && x.rps !== null);
+    const out: Record<string, number> = {};
+    for (const [t, k] of [['B1', 'g_b1'], ['B2', 'g_b2']] as const) {
+      const b = base(t);
+      if (b?.rps) out[`${k}_rps`] = r2((r.rps as number) / b.rps);
+      if (b && b.p99 > 0) out[`${k}_p99`] = r2(r.p99 / b.p99);
+    }
+    return { ...r, ...out };
+  });
+}
+
+export interface Target {
+  readonly target: string;
+  readonly status: 'met' | 'missed' | 'not measured';
+  readonly detail: string;
+}
+
+export function judge(rows: readonly RatioRow[], policy: readonly PolicyRow[] | undefined): Target[] {
+  const find = (s: string, t: string) => rows.find((r) => r.scenario === s && r.target === t);
+  const out: Target[] = [];
+  const g = find('get', 'G');
+  if (g?.g_b1_rps === undefined || g.g_b1_p99 === undefined) out.push({ target: 'GET >= 0.8x B1 req/s, p99 <= 1.5x B1', status: 'not measured', detail: '' });
+  else out.push({ target: 'GET >= 0.8x B1 req/s, p99 <= 1.5x B1', status: g.g_b1_rps >= 0.8 && g.g_b1_p99 <= 1.5 ? 'met' : 'missed', detail: `G/B1 req/s ${g.g_b1_rps}, p99 ${g.g_b1_p99}` });
+  const p = policy?.filter((x) => x.rules === 1000);
+  if (p === undefined || p.length === 0) out.push({ target: 'policy median < 5 µs at 1,000 rules', status: 'not measured', detail: '' });
+  else {
+    const worst = p.reduce((a, b) => (b.median_us > a.median_us ? b : a));
+    out.push({ target: 'policy median < 5 µs at 1,000 rules', status: worst.median_us < 5 ? 'met' : 'missed', detail: p.map((x) => `${x.shape}/${x.case} ${x.median_us} µs (bucket ${x.bucket})`).join('; ') });
+  }
+  const pg = find('mutation', 'G-pg');
+  const noaudit = find('mutation', 'G-noaudit');
+  if (pg?.rps == null || noaudit === undefined) out.push({ target: 'audited POST (Postgres) >= 1,000/s, p99 overhead < 5 ms, 0 lost', status: 'not measured', detail: pg?.note ?? '' });
+  else {
+    const lost = Number(pg.extra?.lost ?? -1);
+    const overhead = r2(pg.p99 - noaudit.p99);
+    out.push({
+      target: 'audited POST (Postgres) >= 1,000/s, p99 overhead < 5 ms, 0 lost',
+      status: pg.rps >= 1000 && overhead < 5 && lost === 0 ? 'met' : 'missed',
+      detail: `${pg.rps} req/s, p99 ${pg.p99} ms vs ${noaudit.p99} ms unaudited (+${overhead} ms), lost ${lost}`,
+    });
+  }
+  const long = find('long', 'G');
+  if (long?.extra === undefined) out.push({ target: 'RSS < 150 MB after 1,000,000 requests, flat', status: 'not measured', detail: 'run with --long 1000000' });
+  else {
+    const { rssStartMb, rssEndMb } = long.extra as { rssStartMb: number; rssEndMb: number };
+    out.push({ target: 'RSS < 150 MB after 1,000,000 requests, flat', status: rssEndMb < 150 ? 'met' : 'missed', detail: long.note ?? '' });
+    void rssStartMb;
+  }
+  out.push({ target: 'coalescing: ~1 Ceph request/s/account for 200 pollers', status: 'not measured', detail: 'request coalescing is not built yet' });
+  out.push({ target: 'through cephgate to real Ceph >= 0.95x direct', status: 'not measured', detail: 'the harness measures against the stub only' });
+  return out;
+}
+
+function pad(cells: readonly string[][]): string {
+  const widths = cells[0]?.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length))) ?? [];
+  return cells.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+export function formatTable(rows: readonly RatioRow[]): string {
+  const head = ['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'RSS MB', 'G/B1 rps', 'G/B1 p99', 'G/B2 rps', 'G/B2 p99', 'status codes', 'note'];
+  const s = (v: number | null | undefined) => (v === null || v === undefined ? '-' : String(v));
+  return pad([head, ...rows.map((r) => [r.scenario, r.target, s(r.rps), s(r.p50), s(r.p99), s(r.rssMb), s(r.g_b1_rps), s(r.g_b1_p99), s(r.g_b2_rps), s(r.g_b2_p99), r.codes, r.note ?? ''])]);
+}
+
+export function formatPolicy(rows: readonly PolicyRow[]): string {
+  const head = ['shape', 'rules', 'case', 'effect', 'bucket', 'median µs', 'p99 µs', 'samples'];
+  return pad([head, ...rows.map((r) => [r.shape, String(r.rules), r.case, r.effect, String(r.bucket), String(r.median_us), String(r.p99_us), String(r.samples)])]);
+}
+
+export function formatTargets(ts: readonly Target[]): string {
+  return ts.map((t) => `  [${t.status}] ${t.target}${t.detail ? ` — ${t.detail}` : ''}`).join('\n');
+}

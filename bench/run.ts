@@ -1,0 +1,128 @@
+// `npm run bench`: starts the stub upstream and the dev IdP, runs the scenarios (baselines and cephgate in the
+// same run), prints one table and writes it as JSON (bench/results/<date>-<sha>.json). See docs/performance.md.
+
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { startDevIdp } from '../scripts/dev-idp/provider.ts';
+import type { PolicyRow } from './policy-micro.ts';
+import { BENCH_DIR, startTsChild } from './proc.ts';
+import { formatPolicy, formatTable, formatTargets, judge, withRatios } from './report.ts';
+import { type Row, SCENARIOS, type Scenario, runScenario } from './scenarios.ts';
+import type { BenchContext } from './targets.ts';
+
+const { values: a } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    warmup: { type: 'string' },
+    scenarios: { type: 'string' },
+    json: { type: 'string' },
+    smoke: { type: 'boolean', default: false },
+    long: { type: 'string' },
+    rules: { type: 'string', default: '1000' },
+    shape: { type: 'string', default: 'teams' },
+    'cpu-prof': { type: 'boolean', default: false },
+  },
+});
+const smoke = a.smoke;
+const scenarios: Scenario[] = a.scenarios ? (a.scenarios.split(',') as Scenario[]) : smoke ? ['get'] : [...SCENARIOS];
+if (a.long !== undefined && !scenarios.includes('long')) scenarios.push('long');
+for (const s of scenarios) if (!(SCENARIOS as readonly string[]).includes(s) && s !== 'long') throw new Error(`unknown scenario ${s}; known: ${SCENARIOS.join(', ')}, long`);
+
+const PG_ADMIN = process.env.CEPHGATE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A throwaway Postgres database for the audited-mutation scenario, or null when Postgres is not reachable. */
+async function throwawayDb(): Promise<{ url: string; drop: () => Promise<void> } | null> {
+  const admin = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 2000 });
+  try {
+    await admin.connect();
+  } catch (err) {
+    console.error(`Postgres unreachable at ${PG_ADMIN} (${(err as Error).message}): the G-pg row is skipped`);
+    return null;
+  }
+  const name = `cephgate_bench_${randomBytes(5).toString('hex')}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(PG_ADMIN);
+  u.pathname = `/${name}`;
+  const drop = async () => {
+    const c = new pg.Client({ connectionString: PG_ADMIN });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.end();
+  };
+  return { url: u.toString(), drop };
+}
+
+function gitSha(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: BENCH_DIR, encoding: 'utf8' }).trim();
+  } catch {
+    return 'nogit';
+  }
+}
+
+const started = new Date();
+const load1 = loadavg()[0] ?? 0;
+const stub = await startTsChild('stub-upstream.ts', []);
+const idp = await startDevIdp();
+const db = scenarios.includes('mutation') ? await throwawayDb() : null;
+const profDir = join(BENCH_DIR, 'results', 'profiles');
+if (a['cpu-prof']) mkdirSync(profDir, { recursive: true });
+const ctx: BenchContext = {
+  stub,
+  stubToken: String(stub.info.token),
+  issuer: idp.issuer,
+  tokens: { alice: await idp.tokenFor('alice'), bob: await idp.tokenFor('bob') },
+  pgUrl: db?.url ?? null,
+  rules: Number(a.rules),
+  shape: a.shape,
+  gatewayNodeArgs: a['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+  stages: null,
+};
+const opts = {
+  duration: smoke ? 1 : Number(a.duration),
+  connections: smoke ? 10 : Number(a.connections),
+  warmup: a.warmup !== undefined ? Number(a.warmup) : smoke ? 0 : 2,
+  smoke,
+  long: a.long === undefined ? null : Number(a.long),
+  tokenCount: smoke ? 5 : 200,
+  mintToken: () => idp.tokenFor('alice'),
+};
+
+const rows: Row[] = [];
+let policy: PolicyRow[] | undefined;
+try {
+  for (const s of scenarios) {
+    console.error(`-- scenario ${s}`);
+    const r = await runScenario(s, ctx, opts);
+    rows.push(...r.rows);
+    if (r.policy) policy = r.policy;
+  }
+} finally {
+  await stub.stop();
+  await idp.stop();
+  await db?.drop();
+}
+
+const table = withRatios(rows);
+const targets = judge(table, policy);
+const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? '', memGb: Math.round(totalmem() / 2 ** 30), node: process.version };
+const loadAvg = { start: load1, end: loadavg()[0] ?? 0 };
+const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+console.log(`\ncephgate bench ${started.toISOString()} (${gitSha()}); ${machine.cpus} cores ${machine.model}; load average ${loadAvg.start.toFixed(2)} -> ${loadAvg.end.toFixed(2)}`);
+console.log(`options: duration ${opts.duration}s, connections ${opts.connections}, warm-up ${opts.warmup}s, ${ctx.rules} rules (${ctx.shape})`);
+if (ctx.stages) console.log(`G stages: ${Object.entries(ctx.stages).map(([k, v]) => `${k}=${v}`).join('; ')}`);
+console.log(`\n${formatTable(table)}`);
+if (policy) console.log(`\npolicy decide() microbenchmark\n${formatPolicy(policy)}`);
+console.log(`\ntargets (issue 8)\n${formatTargets(targets)}`);
+
+const stamp = started.toISOString().replace(/[:.]/g, '').replace('T', '-').slice(0, 15);
+const out = a.json ?? join(BENCH_DIR, 'results', `${stamp}-${gitSha()}.json`);
+writeFileSync(out, `${JSON.stringify({ date: started.toISOString(), sha: gitSha(), command, machine, loadAvg, options: { ...opts, mintToken: undefined, rules: ctx.rules, shape: ctx.shape }, stages: ctx.stages, rows: table, policy: policy ?? null, targets }, null, 2)}\n`);
+console.log(`\nwritten ${out}`);

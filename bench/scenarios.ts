@@ -1,0 +1,124 @@
+// The bench scenarios. Each starts its servers one at a time (so idle ones never compete for the 2 cores),
+// loads them from a separate process, and returns table rows. G is always compared with B1/B2 of the same run.
+
+import type { LoadJob } from './load.ts';
+import { NGINX } from './baselines/nginx.ts';
+import type { PolicyRow } from './policy-micro.ts';
+import { runJson } from './proc.ts';
+import { type BenchContext, type Measured, measure, measureSeq, requestFor, startTarget, stopTarget, type TargetKind } from './targets.ts';
+
+export interface Options {
+  readonly duration: number;
+  readonly connections: number;
+  readonly warmup: number;
+  readonly smoke: boolean;
+  readonly long: number | null;
+  /** Mints this many distinct tokens for the new-vs-cached scenario. */
+  readonly tokenCount: number;
+  readonly mintToken: () => Promise<string>;
+}
+
+export interface Row {
+  readonly scenario: string;
+  readonly target: string;
+  readonly rps: number | null;
+  readonly p50: number;
+  readonly p99: number;
+  readonly rssMb: number | null;
+  readonly codes: string;
+  readonly note?: string;
+  readonly extra?: Record<string, unknown>;
+}
+
+export const SCENARIOS = ['get', 'denied', 'mutation', 'policy', 'token', 'c1000'] as const;
+export type Scenario = (typeof SCENARIOS)[number] | 'long';
+
+const BODY = JSON.stringify({ pool_name: 'team-a-rbd', name: 'vm-disk-9', size: 1073741824, features: ['layering'] });
+const codesOf = (c: Record<string, number>) => Object.entries(c).map(([k, v]) => `${k}:${v}`).join(' ');
+
+function row(scenario: string, target: string, m: Measured, extra: Partial<Row> = {}): Row {
+  const errors = m.errors + m.timeouts > 0 ? ` err:${m.errors} to:${m.timeouts}` : '';
+  return { scenario, target, rps: m.rps, p50: m.p50, p99: m.p99, rssMb: m.rssEndMb, codes: codesOf(m.statusCodes) + errors, ...extra };
+}
+
+async function loadRows(ctx: BenchContext, o: Options, scenario: string, kinds: readonly TargetKind[], req: (k: TargetKind) => ReturnType<typeof requestFor>, over: Partial<Extract<LoadJob, { kind: 'load' }>> = {}, after?: (k: TargetKind, m: Measured, ask: (msg: Record<string, unknown>) => Promise<Record<string, unknown>>) => Promise<Partial<Row>>): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const kind of kinds) {
+    if (kind === 'B2' && NGINX === null) continue;
+    let t;
+    try {
+      t = await startTarget(ctx, kind);
+    } catch (err) {
+      rows.push({ scenario, target: kind, rps: null, p50: 0, p99: 0, rssMb: null, codes: '', note: `skipped: ${(err as Error).message}` });
+      continue;
+    }
+    try {
+      const m = await measure(t, { kind: 'load', url: t.url, connections: o.connections, duration: o.duration, warmup: o.warmup, requests: [req(kind)], ...over });
+      const child = t.child;
+      rows.push(row(scenario, kind, m, after ? await after(kind, m, (msg) => child.ask(msg)) : {}));
+    } finally {
+      await stopTarget(t);
+    }
+  }
+  return rows;
+}
+
+export async function runScenario(s: Scenario, ctx: BenchContext, o: Options): Promise<{ rows: Row[]; policy?: PolicyRow[] }> {
+  switch (s) {
+    case 'get':
+      return { rows: await loadRows(ctx, o, 'get', ['B0', 'B1', 'B2', 'G'], (k) => requestFor(ctx, k, 'GET', '/api/pool')) };
+    case 'denied':
+      // bob's groups match no rule: default deny after the whole bucket, and an audit record per refusal.
+      return { rows: await loadRows(ctx, o, 'denied', ['G'], (k) => requestFor(ctx, k, 'GET', '/api/pool', { who: 'bob' })) };
+    case 'c1000':
+      return { rows: await loadRows(ctx, o, 'c1000', ['B1', 'B2', 'G'], (k) => requestFor(ctx, k, 'GET', '/api/pool'), { connections: o.smoke ? 100 : 1000 }) };
+    case 'mutation': {
+      const rows = await loadRows(ctx, o, 'mutation', ['B1', 'G-noaudit', 'G-pglite', 'G-pg'], (k) => requestFor(ctx, k, 'POST', '/api/block/image', { body: BODY }), {}, async (k, m, ask) => {
+        if (k !== 'G-pglite' && k !== 'G-pg') return {};
+        const stats = await ask({ cmd: 'stats' });
+        const forwarded = (m.statusCodes['201'] ?? 0) + (m.warmupStatusCodes['201'] ?? 0);
+        const outcomes = Number(stats.outcomes ?? 0);
+        const lost = Math.max(0, forwarded - outcomes);
+        return { note: `audit: ${stats.intents} intents, ${outcomes} outcomes for ${forwarded} answered 201; lost ${lost}`, extra: { ...stats, forwarded, lost } };
+      });
+      return { rows };
+    }
+    case 'token': {
+      const t = await startTarget(ctx, 'G');
+      try {
+        const fresh: string[] = [];
+        for (let i = 0; i < o.tokenCount; i++) fresh.push(await o.mintToken());
+        const get = (token: string) => ({ method: 'GET', path: '/api/pool', headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+        const r = await measureSeq({
+          kind: 'seq',
+          url: t.url,
+          sequences: [
+            { label: 'warm', requests: Array.from({ length: 50 }, () => get(ctx.tokens.alice)) },
+            { label: 'new', requests: fresh.map(get) },
+            { label: 'cached', requests: Array.from({ length: o.tokenCount }, () => get(ctx.tokens.alice)) },
+          ],
+        });
+        return {
+          rows: (['new', 'cached'] as const).map((label) => {
+            const x = r[label] ?? { n: 0, p50: 0, p99: 0, statusCodes: {} };
+            return { scenario: 'token', target: `G ${label} token`, rps: null, p50: x.p50, p99: x.p99, rssMb: null, codes: codesOf(x.statusCodes), note: `${x.n} sequential requests, 1 connection` };
+          }),
+        };
+      } finally {
+        await stopTarget(t);
+      }
+    }
+    case 'policy': {
+      const policy = await runJson<PolicyRow[]>('policy-micro.ts', o.smoke ? ['--iterations', '300', '--counts', '10,1000'] : []);
+      return { rows: [], policy };
+    }
+    case 'long': {
+      const amount = o.long ?? 1_000_000;
+      const rows = await loadRows(ctx, o, 'long', ['G'], (k) => requestFor(ctx, k, 'GET', '/api/pool'), { amount, warmup: 2 }, async (_k, m) => ({
+        note: `${amount} requests; RSS start ${m.rssStartMb} MB, max ${m.rssMaxMb} MB, end ${m.rssEndMb} MB`,
+        extra: { rssStartMb: m.rssStartMb, rssMaxMb: m.rssMaxMb, rssEndMb: m.rssEndMb },
+      }));
+      return { rows };
+    }
+  }
+}

@@ -1,0 +1,112 @@
+// Starting and loading the measured servers: B0 (the stub itself), B1 (undici proxy), B2 (nginx), G (cephgate
+// in one of its audit variants). The load generator always runs as its own process (bench/load.ts).
+
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { startNginx } from './baselines/nginx.ts';
+import type { LoadJob, LoadResult, Req, SeqResult } from './load.ts';
+import { BENCH_DIR, type Child, rssMb, startTsChild } from './proc.ts';
+
+export type TargetKind = 'B0' | 'B1' | 'B2' | 'G' | 'G-noaudit' | 'G-pglite' | 'G-pg';
+
+export interface BenchContext {
+  readonly stub: Child;
+  readonly stubToken: string;
+  readonly issuer: string;
+  readonly tokens: { readonly alice: string; readonly bob: string };
+  readonly pgUrl: string | null;
+  readonly rules: number;
+  readonly shape: string;
+  /** Extra node flags for G (e.g. --cpu-prof). */
+  readonly gatewayNodeArgs: readonly string[];
+  /** Which stages of G were real, as G reported them. */
+  stages: Record<string, string> | null;
+}
+
+export interface Running {
+  readonly child: Child;
+  readonly url: string;
+  /** B0 is the shared stub: not stopped after its row. */
+  readonly shared: boolean;
+}
+
+export async function startTarget(ctx: BenchContext, kind: TargetKind): Promise<Running> {
+  const stubUrl = `http://127.0.0.1:${ctx.stub.info.port}`;
+  const urlOf = (c: Child) => `http://127.0.0.1:${c.info.port}`;
+  switch (kind) {
+    case 'B0':
+      return { child: ctx.stub, url: stubUrl, shared: true };
+    case 'B1': {
+      const c = await startTsChild('baselines/undici-proxy.ts', [stubUrl]);
+      return { child: c, url: urlOf(c), shared: false };
+    }
+    case 'B2': {
+      const c = await startNginx(Number(ctx.stub.info.port));
+      return { child: c, url: urlOf(c), shared: false };
+    }
+    default: {
+      const audit = kind === 'G-noaudit' ? 'none' : kind === 'G-pg' ? 'pg' : 'pglite';
+      if (audit === 'pg' && ctx.pgUrl === null) throw new Error('Postgres unavailable');
+      const args = ['--upstream', stubUrl, '--issuer', ctx.issuer, '--audit', audit, '--rules', String(ctx.rules), '--shape', ctx.shape, ...(ctx.pgUrl ? ['--pg-url', ctx.pgUrl] : [])];
+      const c = await startTsChild('gateway-child.ts', args, { nodeArgs: ctx.gatewayNodeArgs, timeoutMs: 120_000 });
+      ctx.stages ??= c.info.stages as Record<string, string>;
+      return { child: c, url: urlOf(c), shared: false };
+    }
+  }
+}
+
+/** The request a target gets: baselines carry the stub's Ceph token and version; G gets an IdP token and plain JSON. */
+export function requestFor(ctx: BenchContext, kind: TargetKind, method: string, path: string, opts: { who?: 'alice' | 'bob'; body?: string } = {}): Req {
+  const baseline = kind === 'B0' || kind === 'B1' || kind === 'B2';
+  const headers: Record<string, string> = baseline
+    ? { authorization: `Bearer ${ctx.stubToken}`, accept: 'application/vnd.ceph.api.v1.0+json' }
+    : { authorization: `Bearer ${ctx.tokens[opts.who ?? 'alice']}`, accept: 'application/json' };
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  return { method, path, headers, ...(opts.body === undefined ? {} : { body: opts.body }) };
+}
+
+export interface Measured extends LoadResult {
+  readonly warmupStatusCodes: Record<string, number>;
+  readonly rssStartMb: number;
+  readonly rssEndMb: number;
+  readonly rssMaxMb: number;
+}
+
+/** Runs bench/load.ts against a server, sampling the server's RSS once a second while it measures. */
+export function measure(server: Running, job: LoadJob): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'load.ts'), JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let rssStart = 0;
+    let rssMax = 0;
+    let sampler: NodeJS.Timeout | null = null;
+    proc.on('message', (m: { phase?: string; warmupStatusCodes?: Record<string, number>; result?: LoadResult & { warmupStatusCodes?: Record<string, number> } }) => {
+      if (m.phase === 'measure') {
+        rssStart = rssMb(server.child.pid, server.child.tree);
+        rssMax = rssStart;
+        sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMb(server.child.pid, server.child.tree))), 1000);
+      }
+      if (m.result) {
+        if (sampler) clearInterval(sampler);
+        const end = rssMb(server.child.pid, server.child.tree);
+        const { warmupStatusCodes = {}, ...r } = m.result;
+        resolve({ ...r, warmupStatusCodes, rssStartMb: rssStart, rssEndMb: end, rssMaxMb: Math.max(rssMax, end) });
+      }
+    });
+    proc.once('exit', (code) => {
+      if (sampler) clearInterval(sampler);
+      reject(new Error(`load generator exited (${code}) without a result`));
+    });
+  });
+}
+
+export function measureSeq(job: Extract<LoadJob, { kind: 'seq' }>): Promise<SeqResult> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'load.ts'), JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    proc.on('message', (m: { result?: SeqResult }) => m.result && resolve(m.result));
+    proc.once('exit', (code) => reject(new Error(`load generator exited (${code}) without a result`)));
+  });
+}
+
+export async function stopTarget(t: Running): Promise<void> {
+  if (!t.shared) await t.child.stop();
+}

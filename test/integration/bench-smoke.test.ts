@@ -1,0 +1,45 @@
+// Keeps the benchmark harness from rotting: runs `bench/run.ts --smoke` (about a second per row) and checks
+// the table has every baseline row and G with numbers > 0. No timing targets here: those live in the bench table.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { NGINX } from '../../bench/baselines/nginx.ts';
+
+interface BenchRow {
+  scenario: string;
+  target: string;
+  rps: number | null;
+  p50: number;
+  p99: number;
+  rssMb: number | null;
+  codes: string;
+}
+
+test('the bench harness runs and reports every baseline row and the gateway', { timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cephgate-bench-smoke-'));
+  const out = join(dir, 'smoke.json');
+  try {
+    const code = await new Promise<number | null>((resolve) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--json', out], { stdio: ['ignore', 'ignore', 'inherit'] });
+      p.once('exit', resolve);
+    });
+    assert.equal(code, 0, 'bench/run.ts --smoke exits 0');
+    const report = JSON.parse(readFileSync(out, 'utf8')) as { rows: BenchRow[]; stages: Record<string, string> | null };
+    const expected = ['B0', 'B1', ...(NGINX === null ? [] : ['B2']), 'G'];
+    for (const target of expected) {
+      const row = report.rows.find((r) => r.scenario === 'get' && r.target === target);
+      assert.ok(row, `row get/${target} present`);
+      assert.ok((row.rps ?? 0) > 0, `get/${target}: req/s > 0`);
+      assert.ok(row.p99 >= row.p50 && row.p99 > 0, `get/${target}: latencies reported`);
+      assert.ok((row.rssMb ?? 0) > 0, `get/${target}: RSS read`);
+      assert.match(row.codes, /^200:\d+$/, `get/${target}: every answer 200 (${row.codes})`);
+    }
+    assert.ok(report.stages && Object.keys(report.stages).length > 0, 'G reports which stages were real');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
