@@ -78,7 +78,10 @@ export function compilePolicySources(sources: readonly PolicySource[], opts: Pol
   for (const { rule, keys } of compiled) {
     for (const k of keys) {
       let b = index.get(k);
-      if (b === undefined) index.set(k, (b = { deny: [], allow: [], shadow: [] }));
+      if (b === undefined) {
+        b = { deny: [], allow: [], shadow: [] };
+        index.set(k, b);
+      }
       put(b, rule);
     }
     if (rule.allRoutes) put(unknown, rule);

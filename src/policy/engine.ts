@@ -92,7 +92,9 @@ export class CompiledPolicy implements PolicyEngine {
     const view = new RequestView(input, this.maxInspectBytes);
     let shadow: { ruleId: string; effect: 'allow' | 'deny' }[] | undefined;
     for (const rule of bucket.shadow) {
-      if (this.matches(rule, input, view, trace)) (shadow ??= []).push({ ruleId: rule.id, effect: rule.effect });
+      if (!this.matches(rule, input, view, trace)) continue;
+      shadow ??= [];
+      shadow.push({ ruleId: rule.id, effect: rule.effect });
     }
     const deny = this.first(bucket.deny, input, view, trace);
     if (deny !== null && deny.rule !== null) {

@@ -1,7 +1,7 @@
 // Reads policy YAML texts into checked raw rules that remember where each field was written,
 // so every later error can name file, line and rule. Collects every problem, never stops at one.
 
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { PolicyLoadIssue } from './model.ts';
 import { fileSchema, type RawRule, ruleSchema } from './schema.ts';
 
@@ -68,9 +68,7 @@ function nodeLine(doc: Document, lc: LineCounter, path: readonly (string | numbe
   for (let n = path.length; n >= 0; n--) {
     const node = doc.getIn(path.slice(0, n), true) as unknown;
     const range = (node as { range?: [number, number, number] } | undefined)?.range;
-    if (range !== undefined && (n === path.length || isMap(node) || isSeq(node) || n < path.length)) {
-      return lc.linePos(range[0]).line;
-    }
+    if (range !== undefined) return lc.linePos(range[0]).line;
   }
   return 1;
 }

@@ -82,23 +82,31 @@ export function runPolicyTests(opts: PolicyTestOptions): PolicyTestResult[] {
       broken(1, '(file)', z.prettifyError(file.error).replace(/\n/g, ' '));
       continue;
     }
-    file.data.cases.forEach((raw, i) => {
+    for (const [i, raw] of file.data.cases.entries()) {
       const line = lineOf(['cases', i]);
       const c = caseSchema.safeParse(raw);
-      if (!c.success) return broken(line, `case #${i + 1}`, z.prettifyError(c.error).replace(/\n/g, ' '));
+      if (!c.success) {
+        broken(line, `case #${i + 1}`, z.prettifyError(c.error).replace(/\n/g, ' '));
+        continue;
+      }
       const tc = c.data;
       const p = typeof tc.principal === 'string' ? file.data.principals[tc.principal] : tc.principal;
-      if (p === undefined) return broken(line, tc.name, `unknown principal ${String(tc.principal)}`);
+      if (p === undefined) {
+        broken(line, tc.name, `unknown principal ${String(tc.principal)}`);
+        continue;
+      }
       const input = buildInput(tc.request, toPrincipal(p, typeof tc.principal === 'string' ? tc.principal : 'test'), opts);
-      if (typeof input === 'string') return broken(line, tc.name, input);
+      if (typeof input === 'string') {
+        broken(line, tc.name, input);
+        continue;
+      }
       const d = opts.engine.decide(input);
       const problems: string[] = [];
       if (d.effect !== tc.expect.effect) problems.push(`expected ${tc.expect.effect}, got ${d.effect} (${d.reason})`);
       if (tc.expect.rule !== undefined && d.ruleId !== tc.expect.rule) problems.push(`expected rule ${tc.expect.rule ?? 'none'}, got ${d.ruleId ?? 'none'}`);
       if (tc.expect.ceph_account !== undefined && d.cephAccount !== tc.expect.ceph_account) problems.push(`expected ceph_account ${tc.expect.ceph_account}, got ${d.cephAccount}`);
       out.push({ file: src.file, line, name: tc.name, ok: problems.length === 0, message: problems.join('; ') });
-      return undefined;
-    });
+    }
   }
   return out;
 }
@@ -123,7 +131,7 @@ export function buildInput(req: TestRequest, principal: Principal, opts: Pick<Po
   const q = req.path.indexOf('?');
   const rawPath = q < 0 ? req.path : req.path.slice(0, q);
   const query: Record<string, string[]> = {};
-  for (const [k, v] of new URLSearchParams(q < 0 ? '' : req.path.slice(q + 1))) (query[k] ??= []).push(v);
+  for (const [k, v] of new URLSearchParams(q < 0 ? '' : req.path.slice(q + 1))) query[k] = [...(query[k] ?? []), v];
   const cluster = req.cluster ?? opts.defaultCluster ?? 'default';
   let route: RouteMatch;
   const gw = Object.values(GATEWAY_OPERATIONS).find((op) => op.template === rawPath);

@@ -33,33 +33,45 @@ export function resolveRoutes(u: OperationUniverse, routes: readonly string[], m
   const picked = new Map<string, CatalogueOperation>();
   const problems: { index: number; message: string }[] = [];
   let allRoutes = false;
-  routes.forEach((entry, index) => {
+  for (const [index, entry] of routes.entries()) {
     let found: readonly CatalogueOperation[];
     if (entry === '*') {
       allRoutes = true;
       found = u.ceph;
     } else if (entry.startsWith('/')) {
       found = u.all.filter((op) => op.template === entry);
-      if (found.length === 0) return problems.push({ index, message: `unknown route template ${entry}` });
+      if (found.length === 0) {
+        problems.push({ index, message: `unknown route template ${entry}` });
+        continue;
+      }
     } else if (entry.includes(':')) {
       const [scope = '', perm = '', ...rest] = entry.split(':');
       const bad = globProblem(scope);
       if (rest.length > 0 || !PERMISSIONS.has(perm) || bad !== null) {
-        return problems.push({ index, message: `bad scope:permission ${entry}: permission is read, create, update, delete or *` });
+        problems.push({ index, message: `bad scope:permission ${entry}: permission is read, create, update, delete or *` });
+        continue;
       }
       const re = compileGlobs([scope]);
       found = u.all.filter((op) => op.scope !== null && re.test(op.scope) && (perm === '*' || op.permission === perm));
-      if (found.length === 0) return problems.push({ index, message: `unknown scope:permission ${entry}: no operation has it` });
+      if (found.length === 0) {
+        problems.push({ index, message: `unknown scope:permission ${entry}: no operation has it` });
+        continue;
+      }
     } else {
       const bad = globProblem(entry);
-      if (bad !== null) return problems.push({ index, message: bad });
+      if (bad !== null) {
+        problems.push({ index, message: bad });
+        continue;
+      }
       const re = compileGlobs([entry]);
       found = u.all.filter((op) => re.test(op.id));
-      if (found.length === 0) return problems.push({ index, message: `unknown operation ${entry}` });
+      if (found.length === 0) {
+        problems.push({ index, message: `unknown operation ${entry}` });
+        continue;
+      }
     }
     for (const op of found) picked.set(`${op.method} ${op.template}`, op);
-    return undefined;
-  });
+  }
   let ops = [...picked.values()];
   if (methods !== null) {
     const m = new Set<HttpMethod>(methods);

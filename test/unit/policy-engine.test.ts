@@ -26,7 +26,7 @@ function req(method: HttpMethod, path: string, body?: unknown, opts: { ct?: stri
   const m = reef.match(method, raw.split('/').slice(1));
   if (m === null) throw new Error(`no route ${method} ${path}`);
   const query: Record<string, string[]> = {};
-  for (const [k, v] of new URLSearchParams(qs)) (query[k] ??= []).push(v);
+  for (const [k, v] of new URLSearchParams(qs)) query[k] = [...(query[k] ?? []), v];
   const buf = body === undefined ? null : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   return {
     principal: opts.p ?? who(['t']),
