@@ -2,11 +2,11 @@
 // deny. An exception in the policy engine must never become "allowed" (SECURITY.md §7).
 
 import type { PipelineDeps } from './deps.ts';
-import type { Decision, PolicyInput } from './types.ts';
+import type { Decision, PolicyEngine, PolicyInput } from './types.ts';
 
 export function decideSafely(deps: PipelineDeps, input: PolicyInput): Decision {
   const started = performance.now();
-  let engine;
+  let engine: PolicyEngine | undefined;
   try {
     engine = deps.policy();
     const decision = engine.decide(input);

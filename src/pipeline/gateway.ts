@@ -16,7 +16,7 @@ import type { PipelineDeps } from './deps.ts';
 import { auditDenial, auditIntent, auditOutcome } from './audit-steps.ts';
 import { decideSafely } from './decide.ts';
 import { sendUpstreamResponse } from './respond.ts';
-import type { Decision, HttpMethod, Principal, RouteMatch } from './types.ts';
+import type { Decision, HttpMethod, Principal, RouteMatch, UpstreamResponse } from './types.ts';
 
 const PROXIED_METHODS = new Set<string>(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 const MUTATING = new Set<string>(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -83,7 +83,7 @@ export function createGatewayHandler(deps: PipelineDeps) {
     // 6. Forward with the gateway's own credential and the right API version.
     const forwardedAt = deps.now();
     const started = performance.now();
-    let upstream;
+    let upstream: UpstreamResponse;
     try {
       upstream = await deps.upstream.send({
         requestId: state.requestId,

@@ -11,7 +11,9 @@ import type { AppEnv } from './env.ts';
 
 function headersFromWeb(h: Headers): RequestHeaders {
   const map = new Map<string, string[]>();
-  h.forEach((value, name) => map.set(name, [value]));
+  h.forEach((value, name) => {
+    map.set(name, [value]);
+  });
   return map;
 }
 

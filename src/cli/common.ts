@@ -1,0 +1,31 @@
+// Shared by the CLI commands: argument parsing with one-line errors, and configuration loading.
+
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, type LoadedConfig, loadConfig } from '../config/load.ts';
+import type { DatabaseOptions } from '../db/database.ts';
+import { databaseUrl } from '../server/database-url.ts';
+
+export class UsageError extends Error {}
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+export const CONFIG_OPTION = { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const satisfies Options;
+
+export function parse<O extends Options>(args: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args, options: { ...CONFIG_OPTION, ...options }, allowPositionals, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]);
+  }
+}
+
+export function config(path: string | undefined): LoadedConfig {
+  return loadConfig({ path });
+}
+
+export function databaseOptions(loaded: LoadedConfig): DatabaseOptions {
+  const url = databaseUrl(loaded.config);
+  return url ? { url } : { pgliteDir: loaded.config.audit.pglite_dir };
+}
+
+export { ConfigError };

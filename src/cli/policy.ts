@@ -1,0 +1,56 @@
+// `cephgate policy check|test|explain`: offline policy tools (no Ceph, no database needed).
+// With a configuration, unknown Ceph accounts and the configured releases are checked too.
+
+import { readFileSync } from 'node:fs';
+import type { AuthMethod, CephRelease, HttpMethod } from '../pipeline/types.ts';
+import { policyCheck, policyExplain, policyTest } from '../policy/cli-commands.ts';
+import { config, parse, UsageError } from './common.ts';
+import { HELP } from './usage.ts';
+
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+export async function policyCommand(args: string[]): Promise<number> {
+  const [verb, ...rest] = args;
+  const { values } = parse(rest, {
+    dir: { type: 'string' }, principal: { type: 'string' }, method: { type: 'string' }, path: { type: 'string' }, body: { type: 'string' }, json: { type: 'boolean' },
+  });
+  if (values.help || verb === undefined || verb === '--help' || verb === '-h') {
+    console.log(HELP.policy);
+    return verb === undefined ? 2 : 0;
+  }
+  const hasConfig = values.config !== undefined || process.env.CEPHGATE_CONFIG !== undefined;
+  const cfg = hasConfig ? config(values.config).config : null;
+  const releases = cfg?.ceph.clusters.map((c) => c.release).filter((r): r is CephRelease => r !== 'auto');
+  const common = {
+    dir: values.dir ?? cfg?.policy.dir ?? './policies',
+    accounts: cfg ? Object.fromEntries(cfg.ceph.clusters.map((c) => [c.name, c.accounts.map((a) => a.name)])) : null,
+    ...(releases && releases.length > 0 ? { releases } : {}),
+    ...(cfg ? { maxInspectBytes: cfg.policy.max_inspect_bytes } : {}),
+    ...(cfg?.ceph.default_cluster ? { defaultCluster: cfg.ceph.default_cluster } : cfg?.ceph.clusters[0] ? { defaultCluster: cfg.ceph.clusters[0].name } : {}),
+  };
+  switch (verb) {
+    case 'check':
+      return policyCheck(common);
+    case 'test':
+      return policyTest(common);
+    case 'explain': {
+      if (!values.principal || !values.method || !values.path) throw new UsageError('policy explain needs --principal, --method and --path');
+      const method = values.method.toUpperCase();
+      if (!METHODS.has(method)) throw new UsageError(`--method must be one of ${[...METHODS].join(', ')}`);
+      const text = values.principal.startsWith('@') ? readFileSync(values.principal.slice(1), 'utf8') : values.principal;
+      let principal: { id: string; groups: string[]; method?: AuthMethod; apiKey?: string };
+      try {
+        principal = JSON.parse(text);
+      } catch {
+        throw new UsageError('--principal must be JSON like {"id":"alice","groups":["team-a"]} or @file');
+      }
+      if (typeof principal?.id !== 'string' || !Array.isArray(principal.groups)) throw new UsageError('--principal needs "id" (string) and "groups" (list)');
+      return policyExplain({
+        ...common, principal, method: method as HttpMethod, path: values.path,
+        ...(values.body ? { body: readFileSync(values.body) } : {}), ...(values.json ? { json: true } : {}),
+      });
+    }
+    default:
+      throw new UsageError(`unknown policy command ${JSON.stringify(verb)} (check, test, explain)`);
+  }
+}

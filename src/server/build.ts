@@ -1,0 +1,155 @@
+// The composition root: turns a validated Config into the running parts of the gateway (database,
+// audit store, route catalogues, policy manager, authenticators, Ceph upstream) and the two apps.
+// Construction fails loudly here, at start-up; nothing re-checks configuration per request.
+
+import type { Hono } from 'hono';
+import { createRedactor } from '../audit/redact.ts';
+import { type AuditStore, createAuditStore } from '../audit/store.ts';
+import { createApiKeyAuthenticator } from '../auth/api-keys.ts';
+import { createApiKeyStore } from '../auth/apikey-store.ts';
+import { createBearerAuthenticator } from '../auth/bearer.ts';
+import { createAuthenticatorChain, type DetectingAuthenticator } from '../auth/chain.ts';
+import { loadCatalogue, type RouteCatalogue } from '../ceph/catalogue.ts';
+import { createRouteMatcher } from '../ceph/route-matcher.ts';
+import { type CephUpstream, createCephUpstream, detectRelease } from '../ceph/upstream.ts';
+import type { Config } from '../config/schema.ts';
+import { type Database, openDatabase } from '../db/database.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import { createTrustedProxies } from '../intake/trusted-proxies.ts';
+import type { PipelineDeps } from '../pipeline/deps.ts';
+import type { CephRelease } from '../pipeline/types.ts';
+import { PolicyManager } from '../policy/manager.ts';
+import { formatIssue } from '../policy/model.ts';
+import { createDispatcher, forward } from '../proxy/forward.ts';
+import { createAdminApp } from './admin.ts';
+import { createApp } from './app.ts';
+import type { AppEnv } from './env.ts';
+import { databaseUrl } from './database-url.ts';
+import type { Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { mountGatewayRoutes } from './gateway-routes.ts';
+
+export interface Gateway {
+  readonly app: Hono<AppEnv>;
+  readonly admin: Hono;
+  readonly deps: PipelineDeps;
+  readonly policies: PolicyManager;
+  readonly database: Database;
+  readonly audit: AuditStore;
+  readonly upstream: CephUpstream;
+  readonly metrics: Metrics;
+  /** Releases the pools, watchers and the database. */
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  constructor(message: string, readonly exitCode = 2) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+/** The release of each cluster: configured, or detected from a dashboard's own OpenAPI document. */
+async function clusterReleases(config: Config, log: Logger): Promise<Map<string, CephRelease>> {
+  const out = new Map<string, CephRelease>();
+  for (const c of config.ceph.clusters) {
+    if (c.release !== 'auto') {
+      out.set(c.name, c.release);
+      continue;
+    }
+    let lastErr: unknown = null;
+    for (const url of c.dashboards) {
+      try {
+        const dispatcher = createDispatcher({ connectTimeoutMs: c.timeouts.connect_ms, caFile: c.tls.ca_file, insecureSkipVerify: c.tls.insecure_skip_verify });
+        const release = await detectRelease(url, { dispatcher, timeoutMs: 10_000 });
+        await dispatcher.close();
+        out.set(c.name, release);
+        log.info({ cluster: c.name, release, url }, 'detected the Ceph release');
+        break;
+      } catch (err) {
+        lastErr = err;
+      }
+    }
+    if (!out.has(c.name)) {
+      throw new StartupError(`cannot detect the Ceph release of cluster ${c.name} (${(lastErr as Error)?.message ?? 'no answer'}); set ceph.clusters[].release or make a dashboard reachable`, 3);
+    }
+  }
+  return out;
+}
+
+export async function buildGateway(config: Config, log: Logger, opts: { metrics?: Metrics; now?: () => Date } = {}): Promise<Gateway> {
+  if (config.ceph.clusters.length === 0) throw new StartupError('no Ceph cluster configured (ceph.clusters); see docs/configuration.md');
+  for (const c of config.ceph.clusters) {
+    if (c.tls.insecure_skip_verify) log.warn({ cluster: c.name }, 'TLS VERIFICATION OF THE CEPH DASHBOARD IS DISABLED (ceph.clusters[].tls.insecure_skip_verify): anyone on the path can impersonate Ceph');
+  }
+  const metrics = opts.metrics ?? createMetrics();
+  const now = opts.now ?? (() => new Date());
+
+  // Database: Postgres when a URL is configured, else the embedded PGlite directory.
+  const url = databaseUrl(config);
+  const database = await openDatabase({
+    ...(url ? { url } : { pgliteDir: config.audit.pglite_dir }),
+    poolMax: config.audit.pool_max,
+    onError: (err) => log.warn({ err }, 'database connection error'),
+  });
+  if (config.audit.migrate_on_start) await migrateDatabase(database);
+  const audit = createAuditStore(database, {
+    redactor: createRedactor({ extraPaths: config.audit.redact_extra_paths }),
+    batchMax: config.audit.batch_max,
+    queueMax: config.audit.queue_max,
+    timeoutMs: config.audit.intent_timeout_ms,
+    ownsDatabase: true,
+    onError: (err) => log.error({ err }, 'audit write failed'),
+  });
+
+  // Routes: one catalogue per cluster, for the release it runs.
+  const releases = await clusterReleases(config, log);
+  const catalogues = new Map<string, RouteCatalogue>();
+  for (const [name, release] of releases) catalogues.set(name, loadCatalogue(release));
+  const defaultCluster = config.ceph.default_cluster ?? (config.ceph.clusters[0]?.name as string);
+  const matchRoute = createRouteMatcher({
+    catalogues, defaultCluster, allowUnknown: new Map(config.ceph.clusters.map((c) => [c.name, c.allow_unknown_routes])),
+  });
+
+  // Policies, checked against those catalogues and the configured accounts.
+  const policies = new PolicyManager({
+    dir: config.policy.dir,
+    watch: config.policy.watch,
+    catalogues: [...new Set(catalogues.values())],
+    accounts: Object.fromEntries(config.ceph.clusters.map((c) => [c.name, c.accounts.map((a) => a.name)])),
+    maxInspectBytes: config.policy.max_inspect_bytes,
+    onError: (issues) => log.error({ problems: issues.map(formatIssue) }, 'policy reload rejected; the last good policy set stays active'),
+    onReload: (engine, previous) => log.info({ version: engine.version, previous }, 'policy set reloaded'),
+  });
+
+  // Identity: bearer JWTs from trusted issuers, API keys (and browser sessions when configured).
+  const authenticators: DetectingAuthenticator[] = [createBearerAuthenticator(config.identity)];
+  const apiKeys = createApiKeyStore(database.db);
+  if (config.identity.api_keys.enabled) {
+    authenticators.push(createApiKeyAuthenticator(apiKeys, config.identity.api_keys, { onTouchError: (err) => log.warn({ err }, 'API key last-used write failed') }));
+  }
+
+  const upstream = createCephUpstream(config.ceph, { forward, log });
+
+  const deps: PipelineDeps = {
+    config, log, metrics, now,
+    trustedProxies: createTrustedProxies(config.server.trusted_proxies),
+    authenticate: createAuthenticatorChain(authenticators),
+    matchRoute,
+    policy: () => policies.current,
+    audit,
+    upstream,
+  };
+  const app = createApp(deps, { gatewayRoutes: (a) => mountGatewayRoutes(a, { deps, audit, apiKeys, policies, catalogues }) });
+  const admin = createAdminApp({
+    metrics, audit, upstream, clusters: config.ceph.clusters.map((c) => c.name), policyVersion: () => policies.current.version,
+  });
+  return {
+    app, admin, deps, policies, database, audit, upstream, metrics,
+    async close() {
+      policies.close();
+      await upstream.close();
+      await audit.close();
+    },
+  };
+}
