@@ -1,0 +1,115 @@
+// The whole gateway as a user deploys it, for end-to-end tests: the real dev OIDC provider, the
+// shared real Ceph, the example policies, the real audit store (PGlite or a throwaway Postgres
+// database) and `buildGateway` from a Config, listening on real sockets.
+
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startDevIdp, type DevIdp } from '../../scripts/dev-idp/provider.ts';
+import { validateConfig } from '../../src/config/load.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { buildGateway, type Gateway } from '../../src/server/build.ts';
+import { createAdminServer, createPublicServer } from '../../src/server/listeners.ts';
+import { createLogger } from '../../src/server/logger.ts';
+import { LogCapture } from './doubles.ts';
+import { ensureTestAccounts, TEST_ACCOUNTS } from './ceph-cli.ts';
+import { testEnv } from './requirements.ts';
+
+export interface FullGatewayOptions {
+  readonly store?: 'pglite' | 'postgres';
+  readonly policiesDir?: string;
+  /** Extra configuration merged over the generated one (top-level sections replaced shallowly per key). */
+  readonly config?: (base: Record<string, unknown>) => Record<string, unknown>;
+  /** Reuse an IdP (e.g. one per test file). */
+  readonly idp?: DevIdp;
+}
+
+export interface FullGateway {
+  readonly url: string;
+  readonly adminUrl: string;
+  readonly port: number;
+  readonly idp: DevIdp;
+  readonly gateway: Gateway;
+  readonly config: Config;
+  readonly logs: LogCapture;
+  /** A real access token of a demo user (alice: team-a, bob: team-b, carol: operators+readers, dave: auditors, erin: breakglass). */
+  token(user: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+async function throwawayDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const adminUrl = testEnv.databaseUrl as string;
+  const name = `cephgate_e2e_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+export async function startFullGateway(opts: FullGatewayOptions = {}): Promise<FullGateway> {
+  const conf = testEnv.cephConf as string;
+  await ensureTestAccounts(conf);
+  const idp = opts.idp ?? (await startDevIdp({ port: 0 }));
+  const dir = mkdtempSync(join(tmpdir(), 'cephgate-e2e-'));
+  const db = opts.store === 'postgres' ? await throwawayDatabase() : null;
+  const env = Object.fromEntries(TEST_ACCOUNTS.map((a) => [`CG_TEST_PW_${a.name.toUpperCase()}`, a.password]));
+  Object.assign(process.env, env, db ? { CG_TEST_DATABASE_URL: db.url } : {});
+  let raw: Record<string, unknown> = {
+    server: { listen: { host: '127.0.0.1', port: 0 } },
+    admin: { listen: { host: '127.0.0.1', port: 0 } },
+    logging: { level: 'info', format: 'json' },
+    ceph: {
+      clusters: [
+        {
+          name: 'main',
+          dashboards: testEnv.cephUrls.length > 0 ? testEnv.cephUrls : [testEnv.cephUrl as string],
+          release: 'pacific',
+          accounts: TEST_ACCOUNTS.map((a) => ({ name: a.name, username: a.username, password_env: `CG_TEST_PW_${a.name.toUpperCase()}` })),
+        },
+      ],
+    },
+    identity: { issuers: [{ name: 'dev', issuer: idp.issuer, audiences: ['cephgate'] }] },
+    policy: { dir: opts.policiesDir ?? 'policies', watch: false },
+    audit: db ? { database_url_env: 'CG_TEST_DATABASE_URL' } : { pglite_dir: join(dir, 'audit') },
+  };
+  if (opts.config) raw = opts.config(raw);
+  const config = validateConfig(raw, 'full-gateway test');
+  const logs = new LogCapture();
+  const log = createLogger({ level: 'info', format: 'json' }, logs);
+  const gateway = await buildGateway(config, log);
+  const server = createPublicServer(gateway.app, config, log);
+  const admin = createAdminServer(gateway.admin);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => admin.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    adminUrl: `http://127.0.0.1:${(admin.address() as AddressInfo).port}`,
+    port, idp, gateway, config, logs,
+    token: (user) => idp.tokenFor(user),
+    async close() {
+      server.closeAllConnections();
+      admin.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>((r) => admin.close(() => r()));
+      await gateway.close();
+      if (!opts.idp) await idp.stop();
+      await db?.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
