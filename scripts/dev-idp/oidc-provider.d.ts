@@ -1,5 +1,6 @@
 // Minimal typing of the parts of `oidc-provider` (no bundled types) that the dev IdP uses.
 
+// biome-ignore-all lint/suspicious/noExplicitAny: oidc-provider ships no types; its ctx/model objects are used as documented
 declare module 'oidc-provider' {
   import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -19,7 +20,6 @@ declare module 'oidc-provider' {
     interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, opts?: { mergeWithLastSubmission?: boolean }): Promise<void>;
     registerGrantType(name: string, handler: (ctx: any) => Promise<void>, params?: string[] | Set<string>): void;
     on(event: string, listener: (...args: any[]) => void): this;
-    // biome-ignore lint/suspicious/noExplicitAny: model classes of the library, used dynamically
     readonly AccessToken: any;
     readonly Grant: any;
     readonly ResourceServer: any;

@@ -1,5 +1,6 @@
 // A development OIDC provider (oidc-provider) on loopback, for tests and `npm run demo`:
 // demo users in groups, JWT access tokens for audience `cephgate`, key rotation. Run alone: `tsx scripts/dev-idp/provider.ts`.
+// biome-ignore-all lint/suspicious/noExplicitAny: oidc-provider ships no types; its ctx/model objects are used as documented
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

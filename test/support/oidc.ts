@@ -20,7 +20,7 @@ export function authInput(opts: InputOptions = {}): AuthInput {
   const rawPath = q < 0 ? raw : raw.slice(0, q);
   const rawQuery = q < 0 ? '' : raw.slice(q + 1);
   const query: Record<string, string[]> = {};
-  for (const [k, v] of new URLSearchParams(rawQuery)) (query[k] ??= []).push(v);
+  for (const [k, v] of new URLSearchParams(rawQuery)) query[k] = [...(query[k] ?? []), v];
   const headers = new Map<string, string[]>();
   for (const [k, v] of Object.entries(opts.headers ?? {})) headers.set(k.toLowerCase(), Array.isArray(v) ? v : [v]);
   return {

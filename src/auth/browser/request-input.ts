@@ -8,10 +8,12 @@ export function authInputFromRequest(req: Request, clientIp = ''): AuthInput {
   const headers = new Map<string, string[]>();
   req.headers.forEach((value, name) => {
     // Headers joins repeats with ", " (cookie with "; "); Set-Cookie never appears on requests.
-    (headers.get(name) ?? headers.set(name, []).get(name))?.push(value);
+    const list = headers.get(name) ?? [];
+    list.push(value);
+    headers.set(name, list);
   });
   const query: Record<string, string[]> = {};
-  for (const [k, v] of url.searchParams) (query[k] ??= []).push(v);
+  for (const [k, v] of url.searchParams) query[k] = [...(query[k] ?? []), v];
   const rawQuery = url.search.slice(1);
   return {
     method: req.method as HttpMethod,
