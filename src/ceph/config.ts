@@ -65,6 +65,19 @@ export const clusterSchema = z
       })
       .strict()
       .default({ health_interval_ms: 5000, wait_ms: 5000, probe_timeout_ms: 2000 }),
+    /**
+     * Request coalescing for safe, expensive reads: concurrent identical GETs (same account, path,
+     * query and version) share one upstream call; `micro_cache_ms` also serves repeats for that long.
+     * Off unless routes are listed, e.g. `["GET /api/health/full", "GET /api/summary"]`.
+     */
+    coalesce: z
+      .object({
+        routes: z.array(z.string().regex(/^GET \/\S+$/, 'must look like "GET /api/health/full"')).default([]),
+        micro_cache_ms: z.number().int().min(0).max(10000).default(0),
+        max_body_bytes: z.number().int().positive().default(8 * 1048576),
+      })
+      .strict()
+      .default({ routes: [], micro_cache_ms: 0, max_body_bytes: 8 * 1048576 }),
   })
   .strict();
 

@@ -105,6 +105,7 @@ export function createGatewayHandler(deps: PipelineDeps) {
     }
     state.upstreamMs = performance.now() - started;
     state.upstreamStatus = upstream.status;
+    if (upstream.shared) state.shared = upstream.shared;
     deps.metrics.upstreamSeconds.observe({ cluster: route.cluster }, state.upstreamMs / 1000);
 
     // 7-8. Audit outcome (needs Ceph's small answer for errors and task names), then respond.

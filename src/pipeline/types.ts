@@ -207,6 +207,8 @@ export interface UpstreamResponse {
   readonly status: number;
   readonly headers: Record<string, string | string[]>;
   readonly body: Readable;
+  /** Set when the answer was shared with other requests (coalesced call or micro-cache). */
+  readonly shared?: 'coalesced' | 'cached';
 }
 
 /** Sends a prepared request to the right Ceph mgr with the right credential and version. */

@@ -23,7 +23,7 @@ export function accessLogMiddleware(deps: Pick<PipelineDeps, 'log' | 'metrics'>)
         {
           request_id: state?.requestId, method: c.req.method, path: state?.target.rawPath, route, cluster: state?.route?.cluster,
           principal: state?.principal?.id, auth: state?.principal?.method, decision, rule: state?.decision?.ruleId,
-          status, code: state?.errorCode, client: state?.clientIp, ms: Math.round(ms * 100) / 100,
+          status, code: state?.errorCode, shared: state?.shared, client: state?.clientIp, ms: Math.round(ms * 100) / 100,
           upstream_ms: state?.upstreamMs === undefined ? undefined : Math.round(state.upstreamMs * 100) / 100,
         },
         'request',

@@ -18,6 +18,7 @@ import { migrateDatabase } from '../db/migrate.ts';
 import { createTrustedProxies } from '../intake/trusted-proxies.ts';
 import type { PipelineDeps } from '../pipeline/deps.ts';
 import type { CephRelease } from '../pipeline/types.ts';
+import { createCoalescingUpstream } from '../pipeline/coalesce.ts';
 import { PolicyManager } from '../policy/manager.ts';
 import { formatIssue } from '../policy/model.ts';
 import { createDispatcher, forward } from '../proxy/forward.ts';
@@ -130,6 +131,8 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
   }
 
   const upstream = createCephUpstream(config.ceph, { forward, log });
+  // Safe expensive reads may share one upstream call (off unless configured per cluster).
+  const sending = createCoalescingUpstream(upstream, config.ceph.clusters);
 
   const deps: PipelineDeps = {
     config, log, metrics, now,
@@ -138,7 +141,7 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
     matchRoute,
     policy: () => policies.current,
     audit,
-    upstream,
+    upstream: sending,
   };
   const app = createApp(deps, { gatewayRoutes: (a) => mountGatewayRoutes(a, { deps, audit, apiKeys, policies, catalogues }) });
   const admin = createAdminApp({

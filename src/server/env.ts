@@ -18,6 +18,8 @@ export interface RequestState {
   /** Error code when the gateway refused or failed the request. */
   errorCode?: string;
   upstreamMs?: number;
+  /** The answer was shared with other requests (request coalescing). */
+  shared?: 'coalesced' | 'cached';
 }
 
 export interface AppEnv {

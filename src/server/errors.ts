@@ -66,6 +66,12 @@ export interface ErrorBody {
   [extra: string]: string | number | boolean | null;
 }
 
+const RESERVED = new Set(['status', 'detail', 'request_id', 'code']);
+
+function withoutReserved(extra: Record<string, string | number | boolean | null>): Record<string, string | number | boolean | null> {
+  return Object.fromEntries(Object.entries(extra).filter(([k]) => !RESERVED.has(k)));
+}
+
 /** `403` -> `403 Forbidden`, as cherrypy (and so Ceph) writes it. */
 export function statusLine(status: number): string {
   return `${status} ${STATUS_CODES[status] ?? 'Unknown'}`;
@@ -77,7 +83,8 @@ export function errorBody(err: unknown, requestId: string): { status: number; bo
     return {
       status: err.status,
       headers: err.headers,
-      body: { ...err.extra, status: statusLine(err.status), detail: err.message, request_id: requestId, code: err.code },
+      // Ceph's fields first, then the helpful extras (which can never overwrite them).
+      body: { status: statusLine(err.status), detail: err.message, request_id: requestId, code: err.code, ...withoutReserved(err.extra) },
     };
   }
   return {
