@@ -13,6 +13,13 @@ import { accessLogMiddleware } from './access-log.ts';
 export interface AppOptions {
   /** Mounts the gateway's own routes (login, whoami, audit API, explain, API keys) under /gateway. */
   readonly gatewayRoutes?: (app: Hono<AppEnv>) => void;
+  /** Browser login is configured: a browser (Accept: text/html) without a session on a gateway page goes to /gateway/login. */
+  readonly loginRedirect?: boolean;
+}
+
+/** A browser asking for a gateway page (not an API client, not the login flow itself). */
+function wantsPage(accept: string | undefined, path: string): boolean {
+  return (accept ?? '').includes('text/html') && path.startsWith('/gateway/') && !path.startsWith('/gateway/login') && !path.startsWith('/gateway/callback');
 }
 
 export function createApp(deps: PipelineDeps, opts: AppOptions = {}): Hono<AppEnv> {
@@ -21,6 +28,10 @@ export function createApp(deps: PipelineDeps, opts: AppOptions = {}): Hono<AppEn
   app.onError((err, c) => {
     const state = c.get('state') as AppEnv['Variables']['state'] | undefined;
     const requestId = state?.requestId ?? 'none';
+    if (opts.loginRedirect && state && err instanceof GatewayError && err.code === 'unauthenticated' && wantsPage(c.req.header('accept'), state.target.rawPath)) {
+      // Only the canonical path goes into `rd`; the login route validates it again (same-origin relative paths only).
+      return c.redirect(`/gateway/login?rd=${encodeURIComponent(state.target.rawPath)}`, 302);
+    }
     const { status, body, headers } = errorBody(err, requestId);
     if (state) state.errorCode = body.code;
     if (!(err instanceof GatewayError)) deps.log.error({ err, request_id: requestId }, 'unhandled error');

@@ -8,7 +8,11 @@ import { type AuditStore, createAuditStore } from '../audit/store.ts';
 import { createApiKeyAuthenticator } from '../auth/api-keys.ts';
 import { createApiKeyStore } from '../auth/apikey-store.ts';
 import { createBearerAuthenticator } from '../auth/bearer.ts';
+import { type BrowserLogin, createBrowserLogin } from '../auth/browser/routes.ts';
+import { parseSealKey } from '../auth/browser/seal.ts';
+import { createSessionStore } from '../auth/browser/session-store.ts';
 import { createAuthenticatorChain, type DetectingAuthenticator } from '../auth/chain.ts';
+import { resolveSecret, secretRefOf } from '../config/secrets.ts';
 import { loadCatalogue, type RouteCatalogue } from '../ceph/catalogue.ts';
 import { createRouteMatcher } from '../ceph/route-matcher.ts';
 import { type CephUpstream, createCephUpstream, detectRelease } from '../ceph/upstream.ts';
@@ -78,6 +82,25 @@ async function clusterReleases(config: Config, log: Logger): Promise<Map<string,
   return out;
 }
 
+/** Browser login (authorization code + PKCE) and its session authenticator, when configured. */
+function browserLogin(config: Config, database: Database): BrowserLogin | null {
+  const bl = config.identity.browser_login;
+  if (!bl?.enabled) return null;
+  if (!config.server.public_url) throw new StartupError('identity.browser_login needs server.public_url (the URL browsers use)');
+  const issuer = config.identity.issuers.find((i) => i.name === bl.issuer);
+  if (!issuer) throw new StartupError(`identity.browser_login.issuer: no issuer named ${bl.issuer}`);
+  const s = config.identity.sessions;
+  return createBrowserLogin({
+    publicUrl: config.server.public_url,
+    issuer,
+    login: bl,
+    sessions: s,
+    clientSecret: resolveSecret(secretRefOf(bl, 'client_secret'), 'identity.browser_login.client_secret'),
+    encryptionKey: parseSealKey(resolveSecret(secretRefOf(s, 'encryption_key'), 'identity.sessions.encryption_key')),
+    store: createSessionStore(database.db),
+  });
+}
+
 export async function buildGateway(config: Config, log: Logger, opts: { metrics?: Metrics; now?: () => Date } = {}): Promise<Gateway> {
   if (config.ceph.clusters.length === 0) throw new StartupError('no Ceph cluster configured (ceph.clusters); see docs/configuration.md');
   for (const c of config.ceph.clusters) {
@@ -130,6 +153,9 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
     authenticators.push(createApiKeyAuthenticator(apiKeys, config.identity.api_keys, { onTouchError: (err) => log.warn({ err }, 'API key last-used write failed') }));
   }
 
+  const browser = browserLogin(config, database);
+  if (browser) authenticators.push(browser.authenticator);
+
   const upstream = createCephUpstream(config.ceph, { forward, log });
   // Safe expensive reads may share one upstream call (off unless configured per cluster).
   const sending = createCoalescingUpstream(upstream, config.ceph.clusters);
@@ -143,7 +169,10 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
     audit,
     upstream: sending,
   };
-  const app = createApp(deps, { gatewayRoutes: (a) => mountGatewayRoutes(a, { deps, audit, apiKeys, policies, catalogues }) });
+  const app = createApp(deps, {
+    loginRedirect: browser !== null,
+    gatewayRoutes: (a) => mountGatewayRoutes(a, { deps, audit, apiKeys, policies, catalogues, ...(browser ? { browser: browser.routes as never } : {}) }),
+  });
   const admin = createAdminApp({
     metrics, audit, upstream, clusters: config.ceph.clusters.map((c) => c.name), policyVersion: () => policies.current.version,
   });

@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -25,6 +25,16 @@ export interface FullGatewayOptions {
   readonly config?: (base: Record<string, unknown>) => Record<string, unknown>;
   /** Reuse an IdP (e.g. one per test file). */
   readonly idp?: DevIdp;
+  /** Configure browser login (server.public_url on a port chosen up front, the IdP's redirect URIs). */
+  readonly browserLogin?: boolean;
+}
+
+async function freePort(): Promise<number> {
+  const s = createNetServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }
 
 export interface FullGateway {
@@ -63,13 +73,18 @@ async function throwawayDatabase(): Promise<{ url: string; drop: () => Promise<v
 export async function startFullGateway(opts: FullGatewayOptions = {}): Promise<FullGateway> {
   const conf = testEnv.cephConf as string;
   await ensureTestAccounts(conf);
-  const idp = opts.idp ?? (await startDevIdp({ port: 0 }));
+  const publicPort = opts.browserLogin ? await freePort() : 0;
+  const publicUrl = `http://127.0.0.1:${publicPort}`;
+  const idp = opts.idp ?? (await startDevIdp(opts.browserLogin ? { port: 0, redirectUris: [`${publicUrl}/gateway/callback`], postLogoutRedirectUris: [`${publicUrl}/`] } : { port: 0 }));
   const dir = mkdtempSync(join(tmpdir(), 'cephgate-e2e-'));
   const db = opts.store === 'postgres' ? await throwawayDatabase() : null;
   const env = Object.fromEntries(TEST_ACCOUNTS.map((a) => [`CG_TEST_PW_${a.name.toUpperCase()}`, a.password]));
-  Object.assign(process.env, env, db ? { CG_TEST_DATABASE_URL: db.url } : {});
+  Object.assign(process.env, env, db ? { CG_TEST_DATABASE_URL: db.url } : {}, {
+    CG_TEST_OIDC_SECRET: idp.browserClient.clientSecret,
+    CG_TEST_SESSION_KEY: randomBytes(32).toString('hex'),
+  });
   let raw: Record<string, unknown> = {
-    server: { listen: { host: '127.0.0.1', port: 0 } },
+    server: { listen: { host: '127.0.0.1', port: publicPort }, ...(opts.browserLogin ? { public_url: publicUrl } : {}) },
     admin: { listen: { host: '127.0.0.1', port: 0 } },
     logging: { level: 'info', format: 'json' },
     ceph: {
@@ -82,7 +97,15 @@ export async function startFullGateway(opts: FullGatewayOptions = {}): Promise<F
         },
       ],
     },
-    identity: { issuers: [{ name: 'dev', issuer: idp.issuer, audiences: ['cephgate'] }] },
+    identity: {
+      issuers: [{ name: 'dev', issuer: idp.issuer, audiences: ['cephgate'] }],
+      ...(opts.browserLogin
+        ? {
+            browser_login: { enabled: true, issuer: 'dev', client_id: idp.browserClient.clientId, client_secret_env: 'CG_TEST_OIDC_SECRET', scopes: 'openid profile email groups' },
+            sessions: { encryption_key_env: 'CG_TEST_SESSION_KEY' },
+          }
+        : {}),
+    },
     policy: { dir: opts.policiesDir ?? 'policies', watch: false },
     audit: db ? { database_url_env: 'CG_TEST_DATABASE_URL' } : { pglite_dir: join(dir, 'audit') },
   };
@@ -93,7 +116,7 @@ export async function startFullGateway(opts: FullGatewayOptions = {}): Promise<F
   const gateway = await buildGateway(config, log);
   const server = createPublicServer(gateway.app, config, log);
   const admin = createAdminServer(gateway.admin);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(publicPort, '127.0.0.1', r));
   await new Promise<void>((r) => admin.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {
