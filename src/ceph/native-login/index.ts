@@ -1,0 +1,74 @@
+// Ceph-native login, assembled: scripts written for the Ceph API log in through the gateway with their Ceph
+// password, get a gateway token, and are then authorised, audited and forwarded as that Ceph user.
+// build.ts creates one NativeLogin and wires its three parts (routes, authenticator, upstream credential).
+
+import type { Hono } from 'hono';
+import type { AuditSink, HttpMethod, RequestTarget, RouteMatch } from '../../pipeline/types.ts';
+import type { AppEnv } from '../../server/env.ts';
+import type { ClusterRuntime, ForwardFn } from '../cluster-runtime.ts';
+import type { Logger } from '../tokens.ts';
+import { createNativeAuth, type NativeAuth } from './authenticator.ts';
+import { type CephAuth, createCephAuth } from './ceph-auth.ts';
+import type { NativeLoginConfig } from './config.ts';
+import { createLoginLimiter, type LoginLimiter } from './limiter.ts';
+import { createNativeLoginRoutes } from './routes.ts';
+import { createSessionStore, type SessionStore } from './sessions.ts';
+
+export { nativeLoginDefaults, nativeLoginSchema, type NativeLoginConfig } from './config.ts';
+export { nativePrincipalId, type UserCredential } from './authenticator.ts';
+export { isNativeToken, NATIVE_TOKEN_PREFIX } from './sessions.ts';
+
+export interface NativeLoginOptions {
+  /** Every configured cluster with its `native_login` section (absent = disabled). */
+  readonly clusters: readonly { readonly name: string; readonly native_login?: NativeLoginConfig | undefined }[];
+  readonly defaultCluster: string;
+  /** The Ceph upstream's cluster runtimes (active mgr, dispatcher, service accounts). */
+  readonly runtime: (cluster: string) => ClusterRuntime | undefined;
+  readonly forward: ForwardFn;
+  readonly audit: AuditSink;
+  readonly log: Logger;
+  readonly now?: () => Date;
+  /** The route matcher, so login records carry the operation name (Auth.create). */
+  readonly matchRoute?: (method: HttpMethod, target: RequestTarget) => RouteMatch;
+  /** For tests: the Ceph auth calls. */
+  readonly cephAuth?: CephAuth;
+}
+
+export interface NativeLogin extends NativeAuth {
+  /** True when some cluster enables native login (else nothing needs wiring). */
+  readonly enabled: boolean;
+  /** Mount with `app.route('/', routes)` before the pipeline's `/api/*` handler. */
+  readonly routes: Hono<AppEnv>;
+  readonly sessions: SessionStore;
+  /** One per enabled cluster, keyed `<cluster>/<user>` inside. */
+  readonly limiters: ReadonlyMap<string, LoginLimiter>;
+}
+
+export function createNativeLogin(o: NativeLoginOptions): NativeLogin {
+  const now = o.now ?? (() => new Date());
+  const clusters = new Map<string, NativeLoginConfig>();
+  for (const c of o.clusters) if (c.native_login?.enabled === true) clusters.set(c.name, c.native_login);
+  const maxSessions = Math.max(1, ...[...clusters.values()].map((c) => c.max_sessions));
+  const sessions = createSessionStore({ maxSessions, now: () => now().getTime() });
+  const limiters = new Map<string, LoginLimiter>();
+  for (const [name, c] of clusters) {
+    limiters.set(
+      name,
+      createLoginLimiter(
+        {
+          maxFailuresPerUser: c.max_failures_per_user,
+          maxFailuresPerClient: c.max_failures_per_client,
+          windowMs: c.failure_window_seconds * 1000,
+          maxConsecutiveFailures: c.max_consecutive_failures,
+        },
+        () => now().getTime(),
+      ),
+    );
+  }
+  const auth = createNativeAuth({ sessions, clusters, defaultCluster: o.defaultCluster });
+  const routes = createNativeLoginRoutes({
+    clusters, defaultCluster: o.defaultCluster, runtime: o.runtime, cephAuth: o.cephAuth ?? createCephAuth(o.forward),
+    sessions, limiters, auth, audit: o.audit, log: o.log, now, ...(o.matchRoute ? { matchRoute: o.matchRoute } : {}),
+  });
+  return { ...auth, enabled: clusters.size > 0, routes, sessions, limiters };
+}
