@@ -1,7 +1,8 @@
 // The load generator, always its own process: autocannon with fixed connections and duration (or amount),
 // after an unrecorded warm-up; or sequential single requests for per-request latency (new vs cached token).
-// Reads one JSON job from argv[2]; reports {phase} and the final {result} over IPC (or stdout).
+// Reads one JSON job from argv[2] (or @file); reports {phase} and the final {result} over IPC (or stdout).
 
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import autocannon from 'autocannon';
 
@@ -98,7 +99,9 @@ async function seq(job: Extract<LoadJob, { kind: 'seq' }>): Promise<SeqResult> {
   return out;
 }
 
-const job = JSON.parse(process.argv[2] ?? '{}') as LoadJob;
+// `@<file>`: a job too large for argv (hundreds of tokens exceed Linux's 128 KiB per-argument limit).
+const arg = process.argv[2] ?? '{}';
+const job = JSON.parse(arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg) as LoadJob;
 const result = job.kind === 'seq' ? await seq(job) : await load(job);
 say({ result });
 process.disconnect?.();

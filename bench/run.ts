@@ -100,9 +100,15 @@ let policy: PolicyRow[] | undefined;
 try {
   for (const s of scenarios) {
     console.error(`-- scenario ${s}`);
-    const r = await runScenario(s, ctx, opts);
-    rows.push(...r.rows);
-    if (r.policy) policy = r.policy;
+    try {
+      const r = await runScenario(s, ctx, opts);
+      rows.push(...r.rows);
+      if (r.policy) policy = r.policy;
+    } catch (err) {
+      // One broken scenario must not lose the others' numbers.
+      console.error(`scenario ${s} failed:`, err);
+      rows.push({ scenario: s, target: '-', rps: null, p50: 0, p99: 0, rssMb: null, codes: '', note: `failed: ${(err as Error).message}` });
+    }
   }
 } finally {
   await stub.stop();

@@ -2,6 +2,8 @@
 // in one of its audit variants). The load generator always runs as its own process (bench/load.ts).
 
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNginx } from './baselines/nginx.ts';
 import type { LoadJob, LoadResult, Req, SeqResult } from './load.ts';
@@ -100,11 +102,14 @@ export function measure(server: Running, job: LoadJob): Promise<Measured> {
 }
 
 export function measureSeq(job: Extract<LoadJob, { kind: 'seq' }>): Promise<SeqResult> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'load.ts'), JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const dir = mkdtempSync(join(tmpdir(), 'cephgate-bench-job-'));
+  const file = join(dir, 'job.json');
+  writeFileSync(file, JSON.stringify(job));
+  return new Promise<SeqResult>((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'load.ts'), `@${file}`], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     proc.on('message', (m: { result?: SeqResult }) => m.result && resolve(m.result));
     proc.once('exit', (code) => reject(new Error(`load generator exited (${code}) without a result`)));
-  });
+  }).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
 export async function stopTarget(t: Running): Promise<void> {
