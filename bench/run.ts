@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -72,7 +72,8 @@ const load1 = loadavg()[0] ?? 0;
 const stub = await startTsChild('stub-upstream.ts', []);
 const idp = await startDevIdp();
 const db = scenarios.includes('mutation') ? await throwawayDb() : null;
-const profDir = join(BENCH_DIR, 'results', 'profiles');
+// Outside the repository: only bench/results/*.json is gitignored.
+const profDir = join(tmpdir(), 'cephgate-bench-profiles');
 if (a['cpu-prof']) mkdirSync(profDir, { recursive: true });
 const ctx: BenchContext = {
   stub,
@@ -131,4 +132,4 @@ console.log(`\ntargets (issue 8)\n${formatTargets(targets)}`);
 const stamp = started.toISOString().replace(/[:.]/g, '').replace('T', '-').slice(0, 15);
 const out = a.json ?? join(BENCH_DIR, 'results', `${stamp}-${gitSha()}.json`);
 writeFileSync(out, `${JSON.stringify({ date: started.toISOString(), sha: gitSha(), command, machine, loadAvg, options: { ...opts, mintToken: undefined, rules: ctx.rules, shape: ctx.shape }, stages: ctx.stages, rows: table, policy: policy ?? null, targets }, null, 2)}\n`);
-console.log(`\nwritten ${out}`);
+console.log(`\nwritten ${out}${a['cpu-prof'] ? `; G profiles in ${profDir}` : ''}`);
