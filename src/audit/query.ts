@@ -80,6 +80,9 @@ export interface AuditPage {
   readonly next: string | null;
 }
 
+/** received_at at full (microsecond) precision: a JS Date would drop the µs and repeat rows across pages. */
+const receivedAtText = sql<string>`to_char(${i.receivedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
 const statusExpr = sql<number | null>`coalesce(${o.status}, ${i.finalStatus})`;
 
 export function filterConditions(f: AuditFilter): SQL[] {
@@ -104,8 +107,8 @@ export function filterConditions(f: AuditFilter): SQL[] {
   return c;
 }
 
-export function encodeCursor(receivedAt: Date, id: string): string {
-  return Buffer.from(JSON.stringify([receivedAt.toISOString(), id])).toString('base64url');
+export function encodeCursor(receivedAt: Date | string, id: string): string {
+  return Buffer.from(JSON.stringify([typeof receivedAt === 'string' ? receivedAt : receivedAt.toISOString(), id])).toString('base64url');
 }
 
 export function decodeCursor(cursor: string): { receivedAt: string; id: string } {
@@ -113,7 +116,8 @@ export function decodeCursor(cursor: string): { receivedAt: string; id: string }
   if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'string' || typeof v[1] !== 'string' || Number.isNaN(Date.parse(v[0])) || !/^[0-9a-f-]{36}$/.test(v[1])) {
     throw new Error('invalid cursor');
   }
-  return { receivedAt: new Date(v[0]).toISOString(), id: v[1] };
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/.test(v[0])) throw new Error('invalid cursor');
+  return { receivedAt: v[0], id: v[1] };
 }
 
 /** One page. Throws Error('invalid cursor') for a malformed cursor (the HTTP layer answers 400). */
@@ -128,7 +132,7 @@ export async function queryAudit(db: Db, q: AuditQuery): Promise<AuditPage> {
   }
   const dir = order === 'desc' ? desc : asc;
   const rows = await db
-    .select()
+    .select({ audit_intents: i, audit_outcomes: o, cursorTime: receivedAtText })
     .from(i)
     .leftJoin(o, eq(o.recordId, i.id))
     .where(conds.length > 0 ? and(...conds) : undefined)
@@ -136,8 +140,8 @@ export async function queryAudit(db: Db, q: AuditQuery): Promise<AuditPage> {
     .limit(limit + 1);
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
-  const last = page.at(-1)?.audit_intents;
-  return { items: page.map((r) => toRecord(r.audit_intents, r.audit_outcomes)), next: more && last ? encodeCursor(last.receivedAt, last.id) : null };
+  const last = page.at(-1);
+  return { items: page.map((r) => toRecord(r.audit_intents, r.audit_outcomes)), next: more && last ? encodeCursor(last.cursorTime, last.audit_intents.id) : null };
 }
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());

@@ -13,10 +13,15 @@ export function isSecretName(key: string): boolean {
   return SECRET_NAME.test(key.toLowerCase().replace(/[^a-z0-9]/g, ''));
 }
 
-/** Ceph RBD mirroring peers carry the remote cephx secret in a plain `key` field
- *  (PUT/POST /api/block/mirroring/pool/{pool_name}/peer...), so there `key` is a secret too. */
+/** Names redacted at any depth for one operation: the leaf of each catalogued secret field (the spec
+ *  may nest a field the catalogue lists at top level; over-redaction is the safe mistake), and `key`
+ *  on RBD mirroring routes, whose peers carry the remote cephx secret in a plain `key` field. */
 function operationSecretNames(op: CatalogueOperation | null): ReadonlySet<string> {
-  return op !== null && op.template.includes('/mirroring/') ? new Set(['key']) : new Set();
+  const names = new Set<string>();
+  if (op === null) return names;
+  for (const f of op.secretFields) names.add(f.split('.').at(-1) ?? f);
+  if (op.template.includes('/mirroring/')) names.add('key');
+  return names;
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

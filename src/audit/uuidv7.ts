@@ -5,6 +5,19 @@ import { randomBytes } from 'node:crypto';
 
 let lastMs = 0;
 let counter = 0;
+// Random bytes drawn 4 KiB at a time: one syscall per 256 ids instead of one per id.
+let pool = Buffer.alloc(0);
+let offset = 0;
+
+function random16(): Buffer {
+  if (offset + 16 > pool.length) {
+    pool = randomBytes(4096);
+    offset = 0;
+  }
+  const b = Buffer.from(pool.subarray(offset, offset + 16));
+  offset += 16;
+  return b;
+}
 
 export function uuidv7(now: number = Date.now()): string {
   if (now <= lastMs) {
@@ -15,7 +28,7 @@ export function uuidv7(now: number = Date.now()): string {
     lastMs = now;
     counter = 0;
   }
-  const b = randomBytes(16);
+  const b = random16();
   b.writeUIntBE(now, 0, 6);
   b[6] = 0x70 | ((counter >> 8) & 0x0f);
   b[7] = counter & 0xff;

@@ -117,7 +117,8 @@ function storeSuite(kind: 'pglite' | 'postgres'): void {
       }
       database = await openDatabase(pgdb ? { url: pgdb.url } : { pgliteDir: 'memory://' });
       await migrateDatabase(database);
-      store = createAuditStore(database, { timeoutMs: 2000 });
+      // A generous bound here: these tests check integrity, the outage test checks the 503 timing.
+      store = createAuditStore(database, { timeoutMs: 15000 });
     });
     after(async () => {
       if (skip !== null) return;
