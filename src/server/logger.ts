@@ -5,9 +5,11 @@ import pino, { type Logger } from 'pino';
 
 export type { Logger } from 'pino';
 
+// Fixed paths only: wildcard redaction walks every logged object and cost ~3% of a request in the
+// bench profile. Log calls never pass request headers or bodies; these catch the obvious mistakes.
 const REDACT = [
-  'password', '*.password', 'token', '*.token', 'authorization', '*.authorization', 'cookie', '*.cookie',
-  'secret', '*.secret', 'refresh_token', '*.refresh_token', 'access_token', '*.access_token', 'headers.authorization', 'headers.cookie',
+  'password', 'token', 'authorization', 'cookie', 'secret', 'refresh_token', 'access_token', 'client_secret',
+  'headers.authorization', 'headers.cookie', 'req.headers.authorization', 'req.headers.cookie',
 ];
 
 export function createLogger(opts: { level: string; format: 'auto' | 'json' | 'pretty' }, destination?: pino.DestinationStream): Logger {
