@@ -176,7 +176,8 @@ describe('bodies', () => {
     ['over the inspection limit', req('POST', '/api/pool', { pool: 'team-a-1', pad: 'x'.repeat(2000) }), 'deny', 'deny-b'],
     ['form-encoded body', req('POST', '/api/pool', 'pool=team-a-1', { ct: 'application/x-www-form-urlencoded' }), 'deny', 'deny-b'],
     ['no content type', req('POST', '/api/pool', { pool: 'team-a-1' }, { ct: '' }), 'deny', 'deny-b'],
-    ['JSON with charset', req('POST', '/api/pool', { pool: 'team-a-1' }, { ct: 'application/json; charset=utf-8' }), 'allow', 'own'],
+    // Ceph 16.2.15 ignores a JSON body unless Content-Type is exactly application/json (get_request_body_params).
+    ['JSON with charset (Ceph ignores that body)', req('POST', '/api/pool', { pool: 'team-a-1' }, { ct: 'application/json; charset=utf-8' }), 'deny', 'deny-b'],
     ['a route naming no pool is not allowed by a pool rule', req('GET', '/api/pool'), 'deny', null],
   ];
   for (const [name, input, effect, ruleId] of cases) {
