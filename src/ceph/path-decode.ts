@@ -14,6 +14,8 @@ const HEX = /^[0-9A-Fa-f]{2}$/;
 // C0 controls, DEL and C1 controls: never part of a Ceph resource name, and NUL/CR/LF are injection tools.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find control characters
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** A `%XX` that survives one decode: Ceph's request wrapper unquotes parameters a second time (see intake/request-target.ts). */
+const DOUBLE_ENCODED = /%[0-9A-Fa-f]{2}/;
 
 /** Decodes a raw segment exactly once; null when malformed (bad escape, invalid UTF-8, control character). */
 export function decodeSegment(raw: string): string | null {
@@ -42,7 +44,7 @@ export function decodeSegment(raw: string): string | null {
   } catch {
     return null;
   }
-  return CONTROL.test(text) ? null : text;
+  return CONTROL.test(text) || DOUBLE_ENCODED.test(text) ? null : text;
 }
 
 /**
