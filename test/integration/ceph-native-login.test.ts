@@ -5,15 +5,15 @@
 
 import assert from 'node:assert/strict';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { queryAudit } from '../../src/audit/query.ts';
-import { createAuthenticatorChain } from '../../src/auth/chain.ts';
 import { createBearerAuthenticator } from '../../src/auth/bearer.ts';
+import { createAuthenticatorChain } from '../../src/auth/chain.ts';
 import type { ForwardFn } from '../../src/ceph/cluster-runtime.ts';
 import { createNativeLogin, type NativeLogin, nativeLoginDefaults } from '../../src/ceph/native-login/index.ts';
 import { createCephUpstream } from '../../src/ceph/upstream.ts';

@@ -14,8 +14,8 @@ import { createLoginLimiter, type LoginLimiter } from './limiter.ts';
 import { createNativeLoginRoutes } from './routes.ts';
 import { createSessionStore, type SessionStore } from './sessions.ts';
 
-export { nativeLoginDefaults, nativeLoginSchema, type NativeLoginConfig } from './config.ts';
 export { nativePrincipalId, type UserCredential } from './authenticator.ts';
+export { type NativeLoginConfig, nativeLoginDefaults, nativeLoginSchema } from './config.ts';
 export { isNativeToken, NATIVE_TOKEN_PREFIX } from './sessions.ts';
 
 export interface NativeLoginOptions {

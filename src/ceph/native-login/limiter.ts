@@ -67,7 +67,14 @@ export function createLoginLimiter(policy: LimiterPolicy, now: () => number = Da
     admit(userKey, clientKey) {
       const t = now();
       // Keys of clients and users that stopped trying would pile up: sweep the stale ones now and then.
-      if (users.size + clients.size > SWEEP_ABOVE) for (const m of [users, clients]) for (const [k, c] of m) (prune(c, t), gc(m, k, c));
+      if (users.size + clients.size > SWEEP_ABOVE) {
+        for (const m of [users, clients]) {
+          for (const [k, c] of m) {
+            prune(c, t);
+            gc(m, k, c);
+          }
+        }
+      }
       const u = counter(users, userKey);
       const cl = counter(clients, clientKey);
       prune(u, t);

@@ -1,0 +1,227 @@
+// Ceph-native login without Ceph: the brute-force limiter, the session store, Ceph answer checks, the
+// authenticator's cluster rule, and the three endpoints in-process with a scripted Ceph.
+
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import type { ClusterRuntime } from '../../src/ceph/cluster-runtime.ts';
+import { type CephAuth, interpretCheck, interpretLogin, type LoginVerdict } from '../../src/ceph/native-login/ceph-auth.ts';
+import { createNativeLogin, nativeLoginDefaults, nativeLoginSchema } from '../../src/ceph/native-login/index.ts';
+import { createLoginLimiter } from '../../src/ceph/native-login/limiter.ts';
+import { createSessionStore } from '../../src/ceph/native-login/sessions.ts';
+import type { AuthInput, Principal, Upstream } from '../../src/pipeline/types.ts';
+import { createApp } from '../../src/server/app.ts';
+import { GatewayError } from '../../src/server/errors.ts';
+import { MemoryAudit, testDeps } from '../support/doubles.ts';
+
+const jwt = (exp: number) => `h.${Buffer.from(JSON.stringify({ exp, iat: exp - 100, username: 'u' })).toString('base64url')}.s`;
+
+test('limiter: in-flight attempts count, so a burst cannot pass the limit before the first answer', () => {
+  const l = createLoginLimiter({ maxFailuresPerUser: 5, maxFailuresPerClient: 100, windowMs: 60_000, maxConsecutiveFailures: 8 }, () => 0);
+  const admitted = Array.from({ length: 12 }, () => l.admit('c/u', 'ip')).filter((a) => a.ok);
+  assert.equal(admitted.length, 5);
+});
+
+test('limiter: window, success reset, and a consecutive cap that does not decay with time', () => {
+  let now = 0;
+  const l = createLoginLimiter({ maxFailuresPerUser: 3, maxFailuresPerClient: 100, windowMs: 1000, maxConsecutiveFailures: 5 }, () => now);
+  const fail = () => {
+    const a = l.admit('c/u', 'ip');
+    assert.ok(a.ok);
+    a.attempt.failed();
+  };
+  for (let i = 0; i < 3; i++) fail();
+  const refused = l.admit('c/u', 'ip');
+  assert.ok(!refused.ok && refused.reason === 'user' && refused.retryAfterS === 1);
+  now = 1000; // window over: 2 more, then the consecutive cap (Ceph's counter never decays either)
+  for (let i = 0; i < 2; i++) fail();
+  now = 10_000;
+  const capped = l.admit('c/u', 'ip');
+  assert.ok(!capped.ok && capped.reason === 'consecutive');
+  l.reset('c/u');
+  const ok = l.admit('c/u', 'ip');
+  assert.ok(ok.ok);
+  ok.attempt.succeeded();
+  assert.deepEqual(l.peek('c/u'), { failures: 0, inflight: 0, consecutive: 0 });
+});
+
+test('limiter: abandoned attempts (Ceph down) release the slot without counting; clients are limited across users', () => {
+  const l = createLoginLimiter({ maxFailuresPerUser: 2, maxFailuresPerClient: 3, windowMs: 60_000, maxConsecutiveFailures: 2 }, () => 0);
+  for (let i = 0; i < 5; i++) {
+    const a = l.admit('c/u', 'ip');
+    assert.ok(a.ok);
+    a.attempt.abandoned();
+  }
+  for (const u of ['a', 'b', 'c']) {
+    const a = l.admit(`c/${u}`, 'ip');
+    assert.ok(a.ok);
+    a.attempt.failed();
+  }
+  const spray = l.admit('c/d', 'ip');
+  assert.ok(!spray.ok && spray.reason === 'client');
+  assert.ok(l.admit('c/d', 'other-ip').ok);
+});
+
+test('config: defaults, and limits that must stay below Ceph lock-out', () => {
+  const d = nativeLoginDefaults({ enabled: true });
+  assert.equal(d.token_ttl_seconds, 28800);
+  assert.deepEqual(d.default_groups, ['ceph-native']);
+  assert.equal(nativeLoginSchema.safeParse({ max_consecutive_failures: 10 }).success, false);
+  assert.equal(nativeLoginSchema.safeParse({ max_failures_per_user: 9, max_consecutive_failures: 8 }).success, false);
+});
+
+test('sessions: opaque token, lifetime capped by the Ceph token, revoke, malformed tokens never match', () => {
+  let now = 1_000_000;
+  const store = createSessionStore({ maxSessions: 2, now: () => now });
+  const fields = { cluster: 'main', username: 'u', permissions: {}, pwdExpirationDate: null, sso: false, pwdUpdateRequired: false };
+  const { token, session } = store.create({ ...fields, cephToken: jwt(now / 1000 + 60) }, 3_600_000);
+  assert.match(token, /^cgn_[A-Za-z0-9_-]{43}$/);
+  assert.equal(session.expiresAt, now + 60_000);
+  assert.equal(store.get(token)?.username, 'u');
+  assert.equal(store.get(`${token}x`), null);
+  now += 60_000;
+  assert.equal(store.get(token), null, 'expired with its Ceph token');
+  const a = store.create({ ...fields, cephToken: 'not-a-jwt' }, 1000);
+  assert.equal(store.revoke(a.token)?.username, 'u');
+  assert.equal(store.get(a.token), null);
+  const b = store.create({ ...fields, cephToken: 'x' }, 1000);
+  store.create({ ...fields, cephToken: 'x' }, 1000);
+  store.create({ ...fields, cephToken: 'x' }, 1000);
+  assert.equal(store.get(b.token), null, 'oldest evicted beyond max_sessions');
+});
+
+test("interpretLogin / interpretCheck read Ceph's answers", () => {
+  const ok = interpretLogin(201, JSON.stringify({ token: 't', username: 'u', permissions: { pool: ['read'] }, pwdExpirationDate: null, sso: false, pwdUpdateRequired: false }));
+  assert.equal(ok.kind, 'ok');
+  assert.equal(interpretLogin(400, '{"detail": "Invalid credentials", "code": "invalid_credentials", "component": "auth"}').kind, 'invalid');
+  assert.equal(interpretLogin(400, '{"status": "400 Bad Request", "detail": "bad json"}').kind, 'unavailable', 'only Ceph\'s refusal is a failed attempt');
+  assert.equal(interpretLogin(500, '').kind, 'unavailable');
+  assert.equal(interpretLogin(201, '{"username": "u"}').kind, 'unavailable');
+  assert.equal(interpretCheck(200, '{"username": "u", "permissions": {}}').kind, 'valid');
+  assert.deepEqual(interpretCheck(200, '{"login_url": "#/login", "cluster_status": "POST_INSTALLED"}'), { kind: 'invalid', body: { login_url: '#/login', cluster_status: 'POST_INSTALLED' } });
+});
+
+// ---- the endpoints in-process, with a scripted Ceph ----
+
+function scriptedCeph(password: string): CephAuth & { logins: string[]; logouts: string[] } {
+  const s = {
+    logins: [] as string[],
+    logouts: [] as string[],
+    async login(_rt: ClusterRuntime, username: string, pw: string): Promise<LoginVerdict> {
+      s.logins.push(username);
+      if (pw !== password) return { kind: 'invalid' };
+      return { kind: 'ok', answer: { token: jwt(Math.floor(Date.now() / 1000) + 28800), username, permissions: { pool: ['read'] }, pwdExpirationDate: null, sso: false, pwdUpdateRequired: false } };
+    },
+    async logout(_rt: ClusterRuntime, token: string) {
+      s.logouts.push(token);
+      return { status: 200 };
+    },
+    async check() {
+      return { kind: 'invalid' as const, body: { login_url: '#/login' } };
+    },
+  };
+  return s;
+}
+
+function setup(clusters = [{ name: 'main', native_login: nativeLoginDefaults({ enabled: true, groups: { ops: ['operators'] } }) }, { name: 'east' }]) {
+  const ceph = scriptedCeph('pw');
+  const audit = new MemoryAudit();
+  const rt = { accounts: new Map([['reader', { username: 'svc-reader', password: () => 'x' }]]) } as unknown as ClusterRuntime;
+  const native = createNativeLogin({
+    clusters, defaultCluster: 'main', runtime: (n) => (clusters.some((c) => c.name === n) ? rt : undefined),
+    forward: async () => assert.fail('no network'), audit, log: { info() {}, warn() {}, error() {} }, cephAuth: ceph,
+  });
+  const forwarded: string[] = [];
+  const upstream: Upstream = {
+    send: async (req) => {
+      forwarded.push(req.pathAndQuery);
+      return { status: 299, headers: {}, body: Readable.from([]) };
+    },
+    ping: async () => true, close: async () => {},
+  };
+  const deps = testDeps({ upstream, audit });
+  const app = createApp(deps, { gatewayRoutes: (a) => void a.route('/', native.routes) });
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    app.request(path, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/vnd.ceph.api.v1.0+json', ...headers }, body: JSON.stringify(body) });
+  return { ceph, audit, native, app, post, forwarded };
+}
+
+const input = (token: string, cluster: string | null = null): AuthInput => ({
+  method: 'GET', clientIp: '127.0.0.1', headers: new Map([['authorization', [`Bearer ${token}`]]]),
+  target: { raw: '/api/pool', rawPath: '/api/pool', segments: ['api', 'pool'], rawQuery: '', query: {}, cluster },
+});
+
+test('login answers in Ceph\'s shape with a gateway token; the principal is ceph:<cluster>/<user> with mapped groups', async () => {
+  const { post, native, audit } = setup();
+  const res = await post('/api/auth', { username: 'ops', password: 'pw', ttl: 99 });
+  assert.equal(res.status, 201);
+  assert.equal(res.headers.get('content-type'), 'application/vnd.ceph.api.v1.0+json');
+  const body = (await res.json()) as { token: string; username: string };
+  assert.match(body.token, /^cgn_/);
+  const r = await native.authenticator.authenticate(input(body.token));
+  assert.equal(r.kind, 'ok');
+  const p = (r as { principal: Principal }).principal;
+  assert.deepEqual([p.id, p.method, p.cephUser, p.groups], ['ceph:main/ops', 'ceph_native', 'ops', ['operators']]);
+  assert.match(native.credentialFor(p, 'main').token, /^h\./);
+  assert.deepEqual(audit.intents.at(-1)?.body, { username: 'ops' }, 'no password in the audit record');
+});
+
+test('a token is refused on another cluster, and credentialFor never hands one across clusters', async () => {
+  const { post, native } = setup();
+  const { token } = (await (await post('/api/auth', { username: 'u', password: 'pw' })).json()) as { token: string };
+  const other = await native.authenticator.authenticate(input(token, 'east'));
+  assert.equal(other.kind, 'fail');
+  const p = ((await native.authenticator.authenticate(input(token))) as { principal: Principal }).principal;
+  assert.throws(() => native.credentialFor(p, 'east'), (e: unknown) => e instanceof GatewayError && e.status === 401);
+  native.credentialFor(p, 'main').rejected();
+  assert.throws(() => native.credentialFor(p, 'main'), (e: unknown) => e instanceof GatewayError && e.code === 'invalid_token');
+  assert.equal((await native.authenticator.authenticate(input(token))).kind, 'fail', 'Ceph refused the token: the session ended');
+});
+
+test('wrong passwords: 400 Ceph shape, then 429 without asking Ceph; service accounts never reach Ceph', async () => {
+  const { post, ceph } = setup();
+  for (let i = 0; i < 5; i++) {
+    const res = await post('/api/auth', { username: 'u', password: 'bad' });
+    assert.equal(res.status, 400);
+    assert.deepEqual(await res.json(), { detail: 'Invalid credentials', code: 'invalid_credentials', component: 'auth' });
+  }
+  const limited = await post('/api/auth', { username: 'u', password: 'pw' });
+  assert.equal(limited.status, 429);
+  assert.ok(Number(limited.headers.get('retry-after')) > 0);
+  assert.equal(ceph.logins.length, 5);
+  assert.equal((await post('/api/auth', { username: 'svc-reader', password: 'x' })).status, 400);
+  assert.equal(ceph.logins.length, 5);
+});
+
+test('logout revokes the gateway token and logs the Ceph token out; check answers login_url after', async () => {
+  const { post, native, ceph } = setup();
+  const { token } = (await (await post('/api/auth', { username: 'u', password: 'pw' })).json()) as { token: string };
+  const out = await post('/api/auth/logout', undefined, { authorization: `Bearer ${token}` });
+  assert.equal(out.status, 200);
+  assert.deepEqual(await out.json(), { redirect_url: '#/login' });
+  assert.equal(ceph.logouts.length, 1);
+  assert.equal((await native.authenticator.authenticate(input(token))).kind, 'fail');
+  const check = await post('/api/auth/check', { token });
+  assert.deepEqual(await check.json(), { login_url: '#/login' });
+});
+
+test('where native login is off, the endpoints fall through to the pipeline; unknown clusters are 404', async () => {
+  const { post, forwarded, app } = setup([{ name: 'main', native_login: nativeLoginDefaults({ enabled: true }) }, { name: 'east', native_login: nativeLoginDefaults({ enabled: false }) }]);
+  const res = await post('/clusters/east/api/auth', { username: 'u', password: 'pw' });
+  assert.equal(res.status, 299, 'reached the (stub) pipeline upstream');
+  assert.deepEqual(forwarded, ['/api/auth']);
+  const unknown = await post('/clusters/west/api/auth', { username: 'u', password: 'pw' });
+  assert.equal(unknown.status, 404);
+  const other = await app.request('/api/auth/logout', { method: 'POST', headers: { authorization: 'Bearer not-native' } });
+  assert.equal(other.status, 299, 'a non-gateway-token logout is the pipeline\'s');
+});
+
+test('excludingNativeTokens keeps other bearer authenticators away from gateway tokens', async () => {
+  const { native } = setup();
+  const jwtAuth = { name: 'oidc_bearer', detects: () => true, authenticate: async () => assert.fail('must not judge cgn_ tokens') as never };
+  const wrapped = native.excludingNativeTokens(jwtAuth);
+  const tok = `cgn_${'A'.repeat(43)}`;
+  assert.equal(wrapped.detects?.(input(tok)), false);
+  assert.deepEqual(await wrapped.authenticate(input(tok)), { kind: 'skip' });
+  assert.equal(wrapped.detects?.(input('eyJ.x.y')), true);
+});
