@@ -19,6 +19,8 @@ export interface AuditStoreOptions {
   readonly queueMax?: number;
   /** recordIntent / recordOutcome reject when not committed within this bound. */
   readonly timeoutMs?: number;
+  /** Transactions in flight at once (default: 2 on Postgres, 1 on PGlite). */
+  readonly writers?: number;
   /** Close the database with the store. */
   readonly ownsDatabase?: boolean;
   /** Write failures (the caller also gets a rejection; this is for the log). */
@@ -63,7 +65,10 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
   const queueMax = opts.queueMax ?? 20000;
   const timeoutMs = opts.timeoutMs ?? 2000;
   const queue: Pending[] = [];
-  let writing: Promise<void> | null = null;
+  // Postgres: two transactions in flight, so the next batch is built and sent while the previous one
+  // commits; the chain-head row lock still orders them. PGlite has one connection: one writer.
+  const writers = opts.writers ?? (database.kind === 'postgres' ? 2 : 1);
+  const active = new Set<Promise<void>>();
   let closed = false;
 
   function enqueue(p: Pending): Promise<void> {
@@ -92,18 +97,14 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
   }
 
   function kick(): void {
-    if (writing !== null || queue.length === 0) return;
-    writing = drain().finally(() => {
-      writing = null;
-      kick();
-    });
-  }
-
-  async function drain(): Promise<void> {
-    while (queue.length > 0) {
+    while (active.size < writers && queue.length > 0) {
       const batch = queue.splice(0, batchMax);
       for (const p of batch) if (p.waiter) p.waiter.queued = false;
-      await writeBatch(batch);
+      const run: Promise<void> = writeBatch(batch).finally(() => {
+        active.delete(run);
+        kick();
+      });
+      active.add(run);
     }
   }
 
@@ -198,7 +199,7 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
     },
     async close(): Promise<void> {
       closed = true;
-      while (writing !== null) await writing;
+      while (active.size > 0) await Promise.all(active);
       if (opts.ownsDatabase === true) await database.close();
     },
   };

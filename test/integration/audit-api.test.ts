@@ -84,8 +84,14 @@ for (const kind of ['pglite', 'postgres'] as const) {
       database = await openDatabase(url ? { url, queryTimeoutMs: 0 } : {}); // the bulk seed below may run long on a busy host
       await migrateDatabase(database);
       store = createAuditStore(database, { timeoutMs: 15000 });
-      await Promise.all(Array.from({ length: 70 }, (_, n) => store.recordIntent(intent(n, new Date(base + n * 100)))));
-      for (let n = 0; n < 70; n++) if (n % 7 !== 0 && n % 10 !== 1) await store.recordOutcome(intent(n, new Date(0)).id === '' ? '' : (await queryAudit(store.db, { requestId: `r${n}` })).items[0]?.id ?? '', { forwardedAt: new Date(base + n * 100 + 5), completedAt: new Date(base + n * 100 + 9), upstreamStatus: 200, status: 200, cephErrorDetail: null, cephErrorCode: null, cephTask: null, errorCode: null });
+      // 70 records: every 7th denied (refused, 403), every 10th+1 left without outcome (unknown), the rest 200.
+      const intents = Array.from({ length: 70 }, (_, n) => intent(n, new Date(base + n * 100)));
+      await Promise.all(intents.map((i) => store.recordIntent(i)));
+      for (const [n, i] of intents.entries()) {
+        if (n % 7 === 0 || n % 10 === 1) continue;
+        const at = base + n * 100;
+        await store.recordOutcome(i.id, { forwardedAt: new Date(at + 5), completedAt: new Date(at + 9), upstreamStatus: 200, status: 200, cephErrorDetail: null, cephErrorCode: null, cephTask: null, errorCode: null });
+      }
     });
     after(async () => {
       if (skip !== null) return;

@@ -163,6 +163,25 @@ function storeSuite(kind: 'pglite' | 'postgres'): void {
       assert.ok(report.ok);
     });
 
+    it('two gateway instances (own pools, own writers) appending to one database keep one intact chain', async (t) => {
+      if (skip !== null) return t.skip(skip);
+      if (kind === 'pglite') return t.skip('an embedded PGlite directory has one writer process');
+      const other = await openDatabase({ url: pgdb?.url ?? '' });
+      const s2 = createAuditStore(other, { timeoutMs: 15000, ownsDatabase: true });
+      try {
+        const pair = async (s: AuditStore) => {
+          const i = intent();
+          await s.recordIntent(i);
+          await s.recordOutcome(i.id, outcome());
+        };
+        await Promise.all(Array.from({ length: 1000 }, (_, n) => pair(n % 2 === 0 ? store : s2)));
+        const r = await verifyChain(store.db);
+        assert.equal(r.firstBroken, null);
+      } finally {
+        await s2.close();
+      }
+    });
+
     it('verify reports the first hand-edited row, intents and outcomes alike', async (t) => {
       if (skip !== null) return t.skip(skip);
       const a = intent();
@@ -182,6 +201,48 @@ function storeSuite(kind: 'pglite' | 'postgres'): void {
       assert.equal(r2.firstBroken?.kind, 'outcome');
       assert.equal(r2.firstBroken?.recordId, a.id);
       await store.db.execute(sql`update audit_outcomes set status = 201 where record_id = ${a.id}`);
+      assert.ok((await verifyChain(store.db)).ok);
+    });
+
+    it('a bad row refuses only its own caller, not its batch-mates; orphan and duplicate outcomes are refused', async (t) => {
+      if (skip !== null) return t.skip(skip);
+      const good = Array.from({ length: 20 }, () => intent());
+      const results = await Promise.allSettled([...good.map((i) => store.recordIntent(i)), store.recordIntent(intent({ id: 'not-a-uuid' }))]);
+      assert.deepEqual(results.map((r) => r.status), [...good.map(() => 'fulfilled'), 'rejected']);
+      await assert.rejects(store.recordOutcome(uuidv7(), outcome()));
+      await store.recordOutcome(good[0]?.id ?? '', outcome(201));
+      await assert.rejects(store.recordOutcome(good[0]?.id ?? '', outcome(500)));
+      assert.equal((await queryAudit(store.db, { requestId: good[0]?.requestId ?? '' })).items[0]?.status, 201);
+      assert.ok((await verifyChain(store.db)).ok);
+    });
+
+    it('a refused request (denial, auth failure) reads as refused with its final status', async (t) => {
+      if (skip !== null) return t.skip(skip);
+      const i = intent({ principal: null, decision: null, finalStatus: 401, errorCode: 'invalid_token', body: null });
+      await store.recordIntent(i);
+      const rec = (await queryAudit(store.db, { requestId: i.requestId })).items[0];
+      assert.equal(rec?.outcome, 'refused');
+      assert.equal(rec?.status, 401);
+      assert.equal(rec?.error_code, 'invalid_token');
+    });
+
+    it('rejects within the bound when the database port is closed, and after its backends are terminated works again', async (t) => {
+      if (skip !== null) return t.skip(skip);
+      if (kind === 'pglite') return t.skip('embedded PGlite has no server to lose');
+      const dead = await openDatabase({ url: 'postgres://postgres@127.0.0.1:1/none', connectTimeoutMs: 1000 });
+      const s = createAuditStore(dead, { timeoutMs: 2000, ownsDatabase: true });
+      const { ms, err } = await timed(s.recordIntent(intent()));
+      assert.equal((err as { status?: number }).status, 503);
+      assert.ok(ms < 2500, `${ms} ms`);
+      await s.close();
+      // Kill every backend of the live store: its pooled connections die under it.
+      const admin = new pg.Client({ connectionString: ADMIN_URL });
+      await admin.connect();
+      await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [new URL(pgdb?.url ?? '').pathname.slice(1)]);
+      await admin.end();
+      const first = await timed(store.recordIntent(intent()));
+      assert.ok(first.ms < 2500);
+      await store.recordIntent(intent()); // the pool replaced the dead connections by itself
       assert.ok((await verifyChain(store.db)).ok);
     });
 
