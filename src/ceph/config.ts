@@ -3,6 +3,7 @@
 
 import { z } from 'zod';
 import { secretRefShape } from '../config/secrets.ts';
+import { nativeLoginSchema } from './native-login/config.ts';
 
 const versionString = z.string().regex(/^\d+\.\d+$/, 'must look like 1.0');
 
@@ -65,6 +66,8 @@ export const clusterSchema = z
       })
       .strict()
       .default({ health_interval_ms: 5000, wait_ms: 5000, probe_timeout_ms: 2000 }),
+    /** Ceph-native `POST /api/auth` for existing Ceph clients (off by default); see docs/configuration.md. */
+    native_login: nativeLoginSchema.optional(),
     /**
      * Request coalescing for safe, expensive reads: concurrent identical GETs (same account, path,
      * query and version) share one upstream call; `micro_cache_ms` also serves repeats for that long.

@@ -67,8 +67,9 @@ export function createCephUpstream(config: CephConfig, deps: CephUpstreamDeps): 
     if (rt === undefined) throw new GatewayError(404, 'not_found', `No cluster named ${JSON.stringify(req.cluster)}.`);
     const op = req.operation;
     const needsToken = op === null || !op.unauthenticated;
-    const account = req.cephAccount ?? rt.config.default_account ?? null;
-    if (needsToken && account === null) throw new GatewayError(503, 'ceph_unavailable', 'No Ceph account is configured to serve this request.');
+    const user = req.userCredential;
+    const account = user ? null : (req.cephAccount ?? rt.config.default_account ?? null);
+    if (needsToken && user === undefined && account === null) throw new GatewayError(503, 'ceph_unavailable', 'No Ceph account is configured to serve this request.');
     const template = op?.template ?? (req.pathAndQuery.split('?')[0] as string);
     const body = op?.id === 'Auth.create' ? stripLoginTtl(req.body) : req.body;
 
@@ -79,7 +80,7 @@ export function createCephUpstream(config: CephConfig, deps: CephUpstreamDeps): 
 
     for (;;) {
       const origin = await rt.pool.active(req.signal);
-      const token = needsToken && account !== null ? await tokens.getToken(rt.config.name, account) : null;
+      const token = !needsToken ? null : user ? user.token : account !== null ? await tokens.getToken(rt.config.name, account) : null;
       let res: UpstreamResponse;
       try {
         res = await deps.forward({
@@ -111,6 +112,11 @@ export function createCephUpstream(config: CephConfig, deps: CephUpstreamDeps): 
         if (failedOver) throw new GatewayError(503, 'ceph_unavailable', 'The Ceph mgr is changing over.', { headers: { 'Retry-After': '2' }, extra: { retry_after: 2 } });
         failedOver = true;
         continue;
+      }
+      if (res.status === 401 && user !== undefined) {
+        // The user's own token: no password to log in again. The gateway session ends; Ceph's 401 goes back.
+        user.rejected();
+        return respond(res, neg.plainJson);
       }
       if (res.status === 401 && token !== null && account !== null && !relogged) {
         // Expired, logged out, or the user was modified after iat (CEPH.md): log in again once. Bodies are Buffers.

@@ -21,4 +21,6 @@ export interface PipelineDeps {
   readonly audit: AuditSink;
   readonly upstream: Upstream;
   readonly now: () => Date;
+  /** The Ceph credential of a ceph_native principal (throws 401 when its session ended). */
+  cephCredential?(principal: Principal, cluster: string): { token: string; rejected(): void };
 }

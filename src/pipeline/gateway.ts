@@ -75,6 +75,18 @@ export function createGatewayHandler(deps: PipelineDeps) {
       throw err;
     }
 
+    // A ceph_native principal is forwarded with its own Ceph token, never a service account: fail closed.
+    let userCredential: { token: string; rejected(): void } | undefined;
+    if (principal.cephUser !== undefined) {
+      try {
+        if (!deps.cephCredential) throw new GatewayError(401, 'invalid_token', 'Ceph-native logins are not enabled.');
+        userCredential = deps.cephCredential(principal, route.cluster);
+      } catch (err) {
+        await auditDenial(deps, state, m, body, err);
+        throw err;
+      }
+    }
+
     // 5. Audit intent, committed before anything reaches Ceph (mutations, and reads when configured).
     const audited = MUTATING.has(m) || deps.config.audit.record_reads;
     const auditId = audited ? uuidv7() : null;
@@ -97,6 +109,7 @@ export function createGatewayHandler(deps: PipelineDeps) {
         body,
         operation: route.operation,
         clientAccept: firstHeader(state.headers, 'accept') ?? null,
+        ...(userCredential ? { userCredential } : {}),
       });
     } catch (err) {
       state.upstreamMs = performance.now() - started;

@@ -200,6 +200,8 @@ export interface UpstreamRequest {
   readonly operation: CatalogueOperation | null;
   /** The client's Accept header, for version negotiation. */
   readonly clientAccept: string | null;
+  /** A Ceph user's own token (ceph_native principals): replaces any service account; never re-logged in. */
+  readonly userCredential?: { readonly token: string; rejected(): void };
   readonly signal?: AbortSignal;
 }
 

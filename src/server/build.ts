@@ -14,6 +14,7 @@ import { createSessionStore } from '../auth/browser/session-store.ts';
 import { createAuthenticatorChain, type DetectingAuthenticator } from '../auth/chain.ts';
 import { resolveSecret, secretRefOf } from '../config/secrets.ts';
 import { loadCatalogue, type RouteCatalogue } from '../ceph/catalogue.ts';
+import { createNativeLogin } from '../ceph/native-login/index.ts';
 import { createRouteMatcher } from '../ceph/route-matcher.ts';
 import { type CephUpstream, createCephUpstream, detectRelease } from '../ceph/upstream.ts';
 import type { Config } from '../config/schema.ts';
@@ -146,8 +147,13 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
     onReload: (engine, previous) => log.info({ version: engine.version, previous }, 'policy set reloaded'),
   });
 
-  // Identity: bearer JWTs from trusted issuers, API keys (and browser sessions when configured).
-  const authenticators: DetectingAuthenticator[] = [createBearerAuthenticator(config.identity)];
+  const upstream = createCephUpstream(config.ceph, { forward, log });
+  // Ceph-native `POST /api/auth` for existing Ceph clients, on clusters that enable it.
+  const native = createNativeLogin({ clusters: config.ceph.clusters, defaultCluster, runtime: (n) => upstream.cluster(n), forward, audit, log, now, matchRoute });
+
+  // Identity: bearer JWTs from trusted issuers, Ceph-native tokens, API keys, browser sessions.
+  const bearer = createBearerAuthenticator(config.identity);
+  const authenticators: DetectingAuthenticator[] = native.enabled ? [native.authenticator, native.excludingNativeTokens(bearer)] : [bearer];
   const apiKeys = createApiKeyStore(database.db);
   if (config.identity.api_keys.enabled) {
     authenticators.push(createApiKeyAuthenticator(apiKeys, config.identity.api_keys, { onTouchError: (err) => log.warn({ err }, 'API key last-used write failed') }));
@@ -156,7 +162,6 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
   const browser = browserLogin(config, database);
   if (browser) authenticators.push(browser.authenticator);
 
-  const upstream = createCephUpstream(config.ceph, { forward, log });
   // Safe expensive reads may share one upstream call (off unless configured per cluster).
   const sending = createCoalescingUpstream(upstream, config.ceph.clusters);
 
@@ -168,10 +173,15 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
     policy: () => policies.current,
     audit,
     upstream: sending,
+    cephCredential: (p, cluster) => native.credentialFor(p, cluster),
   };
   const app = createApp(deps, {
     loginRedirect: browser !== null,
-    gatewayRoutes: (a) => mountGatewayRoutes(a, { deps, audit, apiKeys, policies, catalogues, ...(browser ? { browser: browser.routes as never } : {}) }),
+    gatewayRoutes: (a) => {
+      // Before /api/*: the gateway answers POST /api/auth itself where native login is on.
+      if (native.enabled) a.route('/', native.routes as never);
+      mountGatewayRoutes(a, { deps, audit, apiKeys, policies, catalogues, ...(browser ? { browser: browser.routes as never } : {}) });
+    },
   });
   const admin = createAdminApp({
     metrics, audit, upstream, clusters: config.ceph.clusters.map((c) => c.name), policyVersion: () => policies.current.version,
