@@ -3,10 +3,10 @@
 
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CompactSign, compactVerify } from 'jose';
 import { and, asc, eq, gt } from 'drizzle-orm';
+import { CompactSign, compactVerify } from 'jose';
 import type { Db } from '../db/database.ts';
-import { auditChainHead, auditCheckpoints, type AuditCheckpointRow } from '../db/schema.ts';
+import { type AuditCheckpointRow, auditChainHead, auditCheckpoints } from '../db/schema.ts';
 import { canonicalJson } from './chain.ts';
 
 export interface CheckpointKeys {

@@ -3,10 +3,10 @@
 
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { openDatabase, type Database, type DatabaseOptions } from '../db/database.ts';
+import { type Database, type DatabaseOptions, openDatabase } from '../db/database.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { loadCheckpointKey, verifyCheckpointSignatures } from './checkpoint.ts';
-import { exportStream, type ExportFormat } from './export.ts';
+import { type ExportFormat, exportStream } from './export.ts';
 import { pruneAudit } from './prune.ts';
 import type { AuditFilter } from './query.ts';
 import { verifyChain } from './verify.ts';

@@ -3,7 +3,7 @@
 
 import { Readable } from 'node:stream';
 import type { Db } from '../db/database.ts';
-import { queryAudit, type AuditFilter, type AuditRecord } from './query.ts';
+import { type AuditFilter, type AuditRecord, queryAudit } from './query.ts';
 
 export type ExportFormat = 'ndjson' | 'csv';
 

@@ -2,12 +2,12 @@
 // GET /gateway/v1/audit/export?format=ndjson|csv (streamed). Who may read is decided by `authorize`.
 
 import { Readable } from 'node:stream';
-import { Hono, type Context, type Env } from 'hono';
+import { type Context, type Env, Hono } from 'hono';
 import { z } from 'zod';
-import { GatewayError } from '../server/errors.ts';
 import type { Db } from '../db/database.ts';
+import { GatewayError } from '../server/errors.ts';
 import { exportStream } from './export.ts';
-import { decodeCursor, queryAudit, type AuditFilter, type AuditQuery } from './query.ts';
+import { type AuditFilter, type AuditQuery, decodeCursor, queryAudit } from './query.ts';
 
 export interface AuditRoutesDeps<E extends Env> {
   readonly store: { readonly db: Db };

@@ -2,13 +2,13 @@
 // configured, and starts the optional checkpoint and prune schedules. Called once at start-up.
 
 import { resolveSecret, secretRefOf } from '../config/secrets.ts';
-import { openDatabase, type DatabaseOptions } from '../db/database.ts';
+import { type DatabaseOptions, openDatabase } from '../db/database.ts';
 import { migrateDatabase } from '../db/migrate.ts';
-import type { AuditConfig } from './config.ts';
 import { loadCheckpointKey, startCheckpoints } from './checkpoint.ts';
+import type { AuditConfig } from './config.ts';
 import { pruneAudit } from './prune.ts';
 import { createRedactor } from './redact.ts';
-import { createAuditStore, type AuditStore } from './store.ts';
+import { type AuditStore, createAuditStore } from './store.ts';
 
 /** Where the database is: `audit.database_url` (or its _env/_file form), else DATABASE_URL, else PGlite. */
 export function databaseOptionsFromConfig(cfg: AuditConfig, env: NodeJS.ProcessEnv): DatabaseOptions {

@@ -1,7 +1,7 @@
 // Audit queries: filters over intents joined with their outcomes, time-ordered keyset pagination on
 // (received_at, id), and the public record shape returned by the API and exports.
 
-import { and, asc, desc, eq, gte, isNotNull, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, isNotNull, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { auditIntents as i, auditOutcomes as o } from '../db/schema.ts';
 import type { IntentRow, OutcomeRow } from './records.ts';

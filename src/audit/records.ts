@@ -1,8 +1,8 @@
 // Maps the pipeline's AuditIntent/AuditOutcome to table rows and rows to the chained event content.
 // The same `eventContent` runs at write time and in verify, so a stored row hashes as it was written.
 
-import type { AuditIntent, AuditOutcome } from '../pipeline/types.ts';
 import type { auditIntents, auditOutcomes } from '../db/schema.ts';
+import type { AuditIntent, AuditOutcome } from '../pipeline/types.ts';
 import type { Redactor } from './redact.ts';
 
 export type IntentRow = typeof auditIntents.$inferSelect;

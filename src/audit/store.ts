@@ -3,13 +3,13 @@
 
 import { eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { GatewayError } from '../server/errors.ts';
-import type { AuditIntent, AuditOutcome, AuditSink } from '../pipeline/types.ts';
 import type { Database, Db } from '../db/database.ts';
 import { auditChainHead, auditIntents, auditOutcomes } from '../db/schema.ts';
+import type { AuditIntent, AuditOutcome, AuditSink } from '../pipeline/types.ts';
+import { GatewayError } from '../server/errors.ts';
 import { chainHash } from './chain.ts';
+import { eventContent, type IntentDraft, type IntentRow, intentDraft, type OutcomeDraft, type OutcomeRow, outcomeDraft } from './records.ts';
 import { createRedactor, type Redactor } from './redact.ts';
-import { eventContent, intentDraft, outcomeDraft, type IntentDraft, type IntentRow, type OutcomeDraft, type OutcomeRow } from './records.ts';
 
 export interface AuditStoreOptions {
   readonly redactor?: Redactor;
@@ -85,11 +85,15 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
       }, timeoutMs);
       waiter.resolve = () => {
         clearTimeout(timer);
-        if (!waiter.done) (waiter.done = true), resolve();
+        if (waiter.done) return;
+        waiter.done = true;
+        resolve();
       };
       waiter.reject = (err) => {
         clearTimeout(timer);
-        if (!waiter.done) (waiter.done = true), reject(err);
+        if (waiter.done) return;
+        waiter.done = true;
+        reject(err);
       };
       queue.push(p);
       kick();

@@ -3,27 +3,27 @@
 
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import pg from 'pg';
-import { sql } from 'drizzle-orm';
-import { openDatabase, type Database } from '../../src/db/database.ts';
-import { migrateDatabase } from '../../src/db/migrate.ts';
-import { createAuditStore, type AuditStore } from '../../src/audit/store.ts';
-import { createAuditRoutes } from '../../src/audit/http.ts';
-import { exportStream } from '../../src/audit/export.ts';
-import { queryAudit, type AuditRecord } from '../../src/audit/query.ts';
-import { pruneAudit } from '../../src/audit/prune.ts';
-import { verifyChain } from '../../src/audit/verify.ts';
 import { loadCheckpointKey, verifyCheckpointSignatures, writeCheckpoint } from '../../src/audit/checkpoint.ts';
 import { auditExport, auditVerify, runMigrations } from '../../src/audit/cli-commands.ts';
+import { exportStream } from '../../src/audit/export.ts';
+import { createAuditRoutes } from '../../src/audit/http.ts';
+import { pruneAudit } from '../../src/audit/prune.ts';
+import { type AuditRecord, queryAudit } from '../../src/audit/query.ts';
+import { type AuditStore, createAuditStore } from '../../src/audit/store.ts';
 import { uuidv7 } from '../../src/audit/uuidv7.ts';
-import { GatewayError, errorBody } from '../../src/server/errors.ts';
+import { verifyChain } from '../../src/audit/verify.ts';
+import { type Database, openDatabase } from '../../src/db/database.ts';
+import { migrateDatabase } from '../../src/db/migrate.ts';
 import type { AuditIntent } from '../../src/pipeline/types.ts';
+import { errorBody, GatewayError } from '../../src/server/errors.ts';
 
 const ADMIN_URL = process.env.CEPHGATE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 

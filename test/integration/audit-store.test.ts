@@ -5,15 +5,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { sql } from 'drizzle-orm';
-import { openDatabase, type Database } from '../../src/db/database.ts';
-import { migrateDatabase } from '../../src/db/migrate.ts';
-import { createAuditStore, type AuditStore } from '../../src/audit/store.ts';
-import { verifyChain } from '../../src/audit/verify.ts';
+import pg from 'pg';
 import { queryAudit } from '../../src/audit/query.ts';
-import { uuidv7 } from '../../src/audit/uuidv7.ts';
 import { REDACTED } from '../../src/audit/redact.ts';
+import { type AuditStore, createAuditStore } from '../../src/audit/store.ts';
+import { uuidv7 } from '../../src/audit/uuidv7.ts';
+import { verifyChain } from '../../src/audit/verify.ts';
+import { type Database, openDatabase } from '../../src/db/database.ts';
+import { migrateDatabase } from '../../src/db/migrate.ts';
 import type { AuditIntent, AuditOutcome } from '../../src/pipeline/types.ts';
 
 const ADMIN_URL = process.env.CEPHGATE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -72,7 +72,11 @@ function relay(target: URL): Promise<{ port: number; cut: () => void; restore: (
     new Promise<void>((resolve) => {
       server = net.createServer((c) => {
         const up = net.connect(Number(target.port || 5432), target.hostname);
-        for (const s of [c, up]) (sockets.add(s), s.on('error', () => s.destroy()), s.on('close', () => sockets.delete(s)));
+        for (const s of [c, up]) {
+          sockets.add(s);
+          s.on('error', () => s.destroy());
+          s.on('close', () => sockets.delete(s));
+        }
         c.pipe(up).pipe(c);
       });
       server.listen(port, '127.0.0.1', () => {

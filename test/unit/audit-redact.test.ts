@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadCatalogue } from '../../src/ceph/catalogue.ts';
 import { createRedactor, isSecretName, REDACTED } from '../../src/audit/redact.ts';
+import { loadCatalogue } from '../../src/ceph/catalogue.ts';
 import type { CatalogueOperation, CephRelease } from '../../src/pipeline/types.ts';
 
 const releases: CephRelease[] = ['pacific', 'reef', 'tentacle'];
