@@ -9,7 +9,8 @@
  */
 export const SLASH_PARAMS: ReadonlySet<string> = new Set(['image_spec', 'image_id_spec', 'path', 'bucket']);
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: keep a leading U+FEFF as Python's decode does; stripping it would decide on another name than Ceph reads.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const HEX = /^[0-9A-Fa-f]{2}$/;
 // C0 controls, DEL and C1 controls: never part of a Ceph resource name, and NUL/CR/LF are injection tools.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find control characters

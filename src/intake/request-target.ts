@@ -19,7 +19,8 @@ const CLUSTER_NAME = /^[a-z0-9][a-z0-9-]*$/;
  */
 const DOUBLE_ENCODED = /%[0-9A-Fa-f]{2}/;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: keep a leading U+FEFF as Python's decode does; stripping it would decide on another name than Ceph reads.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function invalid(detail: string): GatewayError {
   return new GatewayError(400, 'invalid_path', detail);
