@@ -3,11 +3,11 @@
 
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openDatabase } from '../src/db/database.ts';
-import { migrateDatabase } from '../src/db/migrate.ts';
 import { createAuditStore } from '../src/audit/store.ts';
 import { uuidv7 } from '../src/audit/uuidv7.ts';
 import { verifyChain } from '../src/audit/verify.ts';
+import { openDatabase } from '../src/db/database.ts';
+import { migrateDatabase } from '../src/db/migrate.ts';
 import type { AuditIntent } from '../src/pipeline/types.ts';
 
 const N = Number(process.argv[2] ?? 5000);

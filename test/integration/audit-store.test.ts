@@ -64,7 +64,17 @@ async function throwawayPostgres(): Promise<{ url: string; drop: () => Promise<v
 }
 
 /** A TCP relay in front of Postgres that can be cut and restored: Postgres "stopped" and "back". */
-function relay(target: URL): Promise<{ port: number; cut: () => void; restore: () => Promise<void>; close: () => Promise<void> }> {
+interface Relay {
+  port: number;
+  cut: () => void;
+  restore: () => Promise<void>;
+  /** Stop moving bytes without closing anything: a database that hangs rather than refuses. */
+  freeze: () => void;
+  thaw: () => void;
+  close: () => Promise<void>;
+}
+
+function relay(target: URL): Promise<Relay> {
   let server: net.Server;
   const sockets = new Set<net.Socket>();
   let port = 0;
@@ -88,7 +98,13 @@ function relay(target: URL): Promise<{ port: number; cut: () => void; restore: (
     server.close();
     for (const s of sockets) s.destroy();
   };
-  return listen().then(() => ({ port, cut, restore: listen, close: async () => cut() }));
+  const freeze = () => {
+    for (const s of sockets) s.pause();
+  };
+  const thaw = () => {
+    for (const s of sockets) s.resume();
+  };
+  return listen().then(() => ({ port, cut, restore: listen, freeze, thaw, close: async () => cut() }));
 }
 
 const timed = async (p: Promise<unknown>): Promise<{ ms: number; err: unknown }> => {
@@ -248,6 +264,37 @@ function storeSuite(kind: 'pglite' | 'postgres'): void {
       assert.ok(first.ms < 2500);
       await store.recordIntent(intent()); // the pool replaced the dead connections by itself
       assert.ok((await verifyChain(store.db)).ok);
+    });
+
+    it('an intent that commits after its caller got 503 is closed with a 503 outcome, never left looking forwarded', async (t) => {
+      if (skip !== null) return t.skip(skip);
+      if (kind === 'pglite') return t.skip('embedded PGlite cannot hang');
+      const target = new URL(pgdb?.url ?? '');
+      const r = await relay(target);
+      const viaRelay = new URL(target);
+      viaRelay.host = `127.0.0.1:${r.port}`;
+      const s2 = createAuditStore(await openDatabase({ url: viaRelay.toString(), poolMax: 2 }), { timeoutMs: 800, ownsDatabase: true, writers: 1 });
+      try {
+        await s2.recordIntent(intent()); // warm connection
+        r.freeze();
+        const late = intent();
+        const { ms, err } = await timed(s2.recordIntent(late));
+        assert.equal((err as { code?: string }).code, 'audit_unavailable');
+        assert.ok(ms < 1500, `${ms} ms`);
+        r.thaw();
+        let rec = null;
+        for (let k = 0; k < 50 && rec?.outcome !== 'complete'; k++) {
+          await new Promise((res) => setTimeout(res, 100));
+          rec = (await queryAudit(store.db, { requestId: late.requestId })).items[0] ?? null;
+        }
+        assert.equal(rec?.outcome, 'complete');
+        assert.equal(rec?.status, 503);
+        assert.equal(rec?.error_code, 'audit_unavailable');
+        assert.equal(rec?.forwarded_at, null);
+      } finally {
+        await s2.close();
+        await r.close();
+      }
     });
 
     it('rejects promptly while Postgres is unreachable and recovers by itself', async (t) => {
