@@ -18,6 +18,8 @@ export interface BearerDeps {
   readonly now?: () => number;
   /** Key getter per issuer (default: discovery + remote JWKS). */
   readonly keysFor?: (issuer: IssuerConfig) => JWTVerifyGetKey;
+  /** Called on every JWKS fetch (metrics). */
+  readonly onJwksFetch?: (issuer: string) => void;
 }
 
 export interface BearerAuthenticator extends Authenticator {
@@ -52,7 +54,7 @@ export function tokenScopes(payload: JWTPayload): Set<string> {
 
 export function createBearerAuthenticator(config: Pick<IdentityConfig, 'issuers' | 'token_cache'>, deps: BearerDeps = {}): BearerAuthenticator {
   const now = deps.now ?? Date.now;
-  const keysFor = deps.keysFor ?? ((cfg: IssuerConfig) => createIssuerKeys(cfg, { ...(deps.fetch ? { fetch: deps.fetch } : {}), now }));
+  const keysFor = deps.keysFor ?? ((cfg: IssuerConfig) => createIssuerKeys(cfg, { ...(deps.fetch ? { fetch: deps.fetch } : {}), ...(deps.onJwksFetch ? { onJwksFetch: deps.onJwksFetch } : {}), now }));
   const byIssuer = new Map<string, TrustedIssuer>();
   for (const cfg of config.issuers) {
     const { name: _label, jwks_cooldown_seconds: _c, jwks_cache_max_age_seconds: _m, http_timeout_ms: _t, ...validation } = cfg;

@@ -9,6 +9,8 @@ export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Res
 export interface IssuerKeysDeps {
   readonly fetch?: FetchLike;
   readonly now?: () => number;
+  /** Called on every JWKS fetch (metrics). */
+  readonly onJwksFetch?: (issuer: string) => void;
 }
 
 /** Fetches the discovery document and returns its checked `jwks_uri`. Network and checks only. */
@@ -46,7 +48,10 @@ export function createIssuerKeys(cfg: IssuerConfig, deps: IssuerKeysDeps = {}): 
       cooldownDuration: cfg.jwks_cooldown_seconds * 1000,
       cacheMaxAge: cfg.jwks_cache_max_age_seconds * 1000,
       timeoutDuration: cfg.http_timeout_ms,
-      [customFetch]: (url, init) => fetchFn(url, { ...init, redirect: 'error' }),
+      [customFetch]: (url, init) => {
+        deps.onJwksFetch?.(cfg.name);
+        return fetchFn(url, { ...init, redirect: 'error' });
+      },
     });
 
   async function resolve(): Promise<JWTVerifyGetKey> {

@@ -60,6 +60,9 @@ export interface TokenManagerOptions {
   readonly policy?: Partial<TokenPolicy>;
   readonly now?: () => number;
   readonly log: Logger;
+  /** Observers for metrics: each login's result, each request served by a cached token. */
+  readonly onLogin?: (cluster: string, result: 'ok' | 'failed') => void;
+  readonly onCacheHit?: (cluster: string) => void;
 }
 
 const retryAfter = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
@@ -130,6 +133,7 @@ export function createTokenManager(o: TokenManagerOptions): TokenManager {
       }
       Object.assign(s, { token, renewAt: expMs, failures: 0, credentialFailures: 0, failedPassword: null, notBefore: 0, lastError: null });
       o.log.info({ cluster, account, renewAt: new Date(expMs).toISOString() }, 'ceph login ok');
+      o.onLogin?.(cluster, 'ok');
       return token;
     }
     // 400 invalid_credentials is what counts towards Ceph's lock-out; 5xx/others are transient.
@@ -139,6 +143,7 @@ export function createTokenManager(o: TokenManagerOptions): TokenManager {
 
   function fail(cluster: string, account: string, s: Slot, credentials: boolean, password: string, cause: unknown): never {
     s.failures++;
+    o.onLogin?.(cluster, 'failed');
     if (credentials) {
       s.credentialFailures = s.failedPassword === password ? s.credentialFailures + 1 : 1;
       s.failedPassword = password;
@@ -158,7 +163,10 @@ export function createTokenManager(o: TokenManagerOptions): TokenManager {
       const cred = o.accounts.get(cluster)?.get(account);
       if (cred === undefined) return Promise.reject(new GatewayError(503, 'ceph_unavailable', `No Ceph account ${account} is configured for cluster ${cluster}.`));
       const s = slotOf(cluster, account);
-      if (s.token !== null && now() < s.renewAt) return Promise.resolve(s.token);
+      if (s.token !== null && now() < s.renewAt) {
+        o.onCacheHit?.(cluster);
+        return Promise.resolve(s.token);
+      }
       if (s.inflight !== null) return s.inflight;
       const t = now();
       // Tripped breaker: only a changed password may try again (Ceph disables the account at 10 failures).

@@ -20,6 +20,9 @@ export interface CephUpstreamDeps {
   readonly createDispatcher?: typeof createDispatcher;
   readonly log: Logger;
   readonly now?: () => number;
+  /** Metrics observers passed to the token managers. */
+  readonly onLogin?: (cluster: string, result: 'ok' | 'failed') => void;
+  readonly onCacheHit?: (cluster: string) => void;
 }
 
 export interface CephUpstream extends Upstream {
@@ -48,6 +51,8 @@ export function createCephUpstream(config: CephConfig, deps: CephUpstreamDeps): 
         policy: { maxCredentialFailures: l.max_credential_failures, backoffBaseMs: l.backoff_base_ms, backoffMaxMs: l.backoff_max_ms, refreshBeforeExpMs: l.refresh_before_exp_s * 1000 },
         log: deps.log,
         ...(deps.now ? { now: deps.now } : {}),
+        ...(deps.onLogin ? { onLogin: deps.onLogin } : {}),
+        ...(deps.onCacheHit ? { onCacheHit: deps.onCacheHit } : {}),
       }),
     );
   }

@@ -11,6 +11,8 @@ export interface AdminDeps {
   readonly upstream: Pick<Upstream, 'ping'>;
   readonly clusters: readonly string[];
   readonly policyVersion: () => string;
+  /** Refreshes gauges that are read from elsewhere (active sessions) just before a scrape. */
+  readonly beforeScrape?: () => Promise<void>;
 }
 
 export function createAdminApp(deps: AdminDeps): Hono {
@@ -25,7 +27,10 @@ export function createAdminApp(deps: AdminDeps): Hono {
     const ok = audit === true && clusters.every(Boolean);
     return c.json({ status: ok ? 'ready' : 'not_ready', config: 'loaded', policy_version: deps.policyVersion(), audit: audit ? 'ok' : 'unreachable', ceph }, ok ? 200 : 503);
   });
-  app.get('/metrics', async (c) => c.text(await deps.metrics.registry.metrics(), 200, { 'Content-Type': deps.metrics.registry.contentType }));
+  app.get('/metrics', async (c) => {
+    await deps.beforeScrape?.().catch(() => undefined);
+    return c.text(await deps.metrics.registry.metrics(), 200, { 'Content-Type': deps.metrics.registry.contentType });
+  });
   app.notFound((c) => c.json({ status: '404 Not Found', detail: 'not found', request_id: 'none', code: 'not_found' }, 404));
   return app;
 }

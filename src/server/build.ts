@@ -2,7 +2,9 @@
 // audit store, route catalogues, policy manager, authenticators, Ceph upstream) and the two apps.
 // Construction fails loudly here, at start-up; nothing re-checks configuration per request.
 
+import { and, count, gt, isNull, sql } from 'drizzle-orm';
 import type { Hono } from 'hono';
+import { sessions } from '../db/schema.ts';
 import { createRedactor } from '../audit/redact.ts';
 import { type AuditStore, createAuditStore } from '../audit/store.ts';
 import { createApiKeyAuthenticator } from '../auth/api-keys.ts';
@@ -147,12 +149,16 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
     onReload: (engine, previous) => log.info({ version: engine.version, previous }, 'policy set reloaded'),
   });
 
-  const upstream = createCephUpstream(config.ceph, { forward, log });
+  const upstream = createCephUpstream(config.ceph, {
+    forward, log,
+    onLogin: (cluster, result) => metrics.cephLogins.inc({ cluster, result }),
+    onCacheHit: (cluster) => metrics.cephTokenCacheHits.inc({ cluster }),
+  });
   // Ceph-native `POST /api/auth` for existing Ceph clients, on clusters that enable it.
   const native = createNativeLogin({ clusters: config.ceph.clusters, defaultCluster, runtime: (n) => upstream.cluster(n), forward, audit, log, now, matchRoute });
 
   // Identity: bearer JWTs from trusted issuers, Ceph-native tokens, API keys, browser sessions.
-  const bearer = createBearerAuthenticator(config.identity);
+  const bearer = createBearerAuthenticator(config.identity, { onJwksFetch: (issuer) => metrics.jwksRefreshes.inc({ issuer }) });
   const authenticators: DetectingAuthenticator[] = native.enabled ? [native.authenticator, native.excludingNativeTokens(bearer)] : [bearer];
   const apiKeys = createApiKeyStore(database.db);
   if (config.identity.api_keys.enabled) {
@@ -184,6 +190,10 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
     },
   });
   const admin = createAdminApp({
+    beforeScrape: async () => {
+      const [row] = await database.db.select({ n: count() }).from(sessions).where(and(isNull(sessions.endedAt), gt(sessions.expiresAt, sql`now()`)));
+      metrics.activeSessions.set(Number(row?.n ?? 0));
+    },
     metrics, audit, upstream, clusters: config.ceph.clusters.map((c) => c.name), policyVersion: () => policies.current.version,
   });
   return {

@@ -35,15 +35,13 @@ export function mountGatewayRoutes(app: Hono<AppEnv>, g: GatewayRoutesDeps): voi
   };
   app.use('/gateway/*', secureHeaders);
 
+  // Browser sessions answer whoami with their CSRF token; every other credential falls through to the chain.
   if (g.browser) app.route('/', g.browser);
-  else {
-    // Without browser login, whoami answers for bearer tokens and API keys.
-    app.get('/gateway/whoami', async (c) => {
-      const s = c.get('state');
-      const p = await g.deps.authenticate({ method: 'GET', headers: s.headers, target: s.target, clientIp: s.clientIp });
-      return c.json(p);
-    });
-  }
+  app.get('/gateway/whoami', async (c) => {
+    const s = c.get('state');
+    const p = await g.deps.authenticate({ method: 'GET', headers: s.headers, target: s.target, clientIp: s.clientIp });
+    return c.json({ id: p.id, name: p.name, email: p.email, groups: p.groups, method: p.method, api_key_name: p.apiKeyName, authenticated_at: p.authenticatedAt.toISOString() });
+  });
   app.route('/', createAuditRoutes<AppEnv>({ store: g.audit, authorize: async (c) => void (await authorize(c, 'Gateway.audit.read')) }));
   app.route(
     '/gateway/v1/apikeys',

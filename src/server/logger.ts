@@ -12,15 +12,20 @@ const REDACT = [
   'headers.authorization', 'headers.cookie', 'req.headers.authorization', 'req.headers.cookie',
 ];
 
+function prettyInstalled(): boolean {
+  try {
+    import.meta.resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function createLogger(opts: { level: string; format: 'auto' | 'json' | 'pretty' }, destination?: pino.DestinationStream): Logger {
   const pretty = opts.format === 'pretty' || (opts.format === 'auto' && process.stdout.isTTY === true && destination === undefined);
   const base: pino.LoggerOptions = { level: opts.level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'cephgate' } };
-  if (pretty) {
-    try {
-      return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true } } });
-    } catch {
-      // pino-pretty is a development dependency; production images log JSON.
-    }
-  }
+  // pino-pretty is a development dependency: where it is not installed (production images), log JSON.
+  // The transport runs in a worker, so its absence must be checked here, not caught later.
+  if (pretty && prettyInstalled()) return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true } } });
   return destination ? pino(base, destination) : pino(base);
 }

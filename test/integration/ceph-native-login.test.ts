@@ -1,28 +1,18 @@
-// Ceph-native login against the real Ceph: an unmodified Ceph-API-style client script pointed at the gateway,
-// Ceph's own RBAC still applying (the user's own token is forwarded), brute force never locking an account.
-// The wiring into the pipeline is prototyped here (see the report): an AsyncLocalStorage carries the native
-// principal from the authenticator to a forward wrapper that puts the user's Ceph token on the request.
+// Ceph-native login against the real Ceph, wired by buildGateway from configuration: an unmodified
+// Ceph-API-style client script pointed at the gateway, Ceph's own RBAC still applying (the user's own
+// token is forwarded), brute force never locking an account. A recording proxy between the gateway
+// and Ceph shows exactly what reached Ceph.
 
 import assert from 'node:assert/strict';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { queryAudit } from '../../src/audit/query.ts';
-import { createBearerAuthenticator } from '../../src/auth/bearer.ts';
-import { createAuthenticatorChain } from '../../src/auth/chain.ts';
-import type { ForwardFn } from '../../src/ceph/cluster-runtime.ts';
-import { createNativeLogin, type NativeLogin, nativeLoginDefaults } from '../../src/ceph/native-login/index.ts';
-import { createCephUpstream } from '../../src/ceph/upstream.ts';
-import type { Principal } from '../../src/pipeline/types.ts';
-import { forward } from '../../src/proxy/forward.ts';
-import { createApp } from '../../src/server/app.ts';
-import { createPublicServer } from '../../src/server/listeners.ts';
 import { cephCli } from '../support/ceph-cli.ts';
 import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
+import { type RecordingProxy, startRecordingProxy } from '../support/recording-proxy.ts';
 import { need, testEnv } from '../support/requirements.ts';
 
 const V1 = 'application/vnd.ceph.api.v1.0+json';
@@ -31,11 +21,12 @@ const RO = { username: `nl-ro-${suffix}`, password: 'Native-ro-1!' };
 const BF = { username: `nl-bf-${suffix}`, password: 'Native-bf-1!' };
 
 let gw: FullGateway | null = null;
-let native: NativeLogin | null = null;
+let proxy: RecordingProxy | null = null;
 let url = '';
 let close: (() => Promise<void>) | null = null;
-const loginBodies: string[] = [];
-const userTokensSent: string[] = [];
+const logins = () => (proxy as RecordingProxy).received.filter((r) => r.method === 'POST' && r.url === '/api/auth');
+const loginBodies = { get length() { return logins().length; }, every: (f: (b: string) => boolean) => logins().every((r) => f(r.body.toString('utf8'))) };
+const userTokensSent = { at: (_i: number) => (proxy as RecordingProxy).received.filter((r) => r.url.startsWith('/api/pool') && r.method === 'GET').at(-1)?.authorization?.replace(/^Bearer /, '') };
 
 const POLICY = `
 rules:
@@ -51,62 +42,23 @@ rules:
     ceph_account: admin
 `;
 
-/** The prototype of the lead's wiring: which native principal the current request runs as. */
-const current = new AsyncLocalStorage<{ principal?: Principal; cluster?: string }>();
-
 async function compose(): Promise<void> {
   const policies = mkdtempSync(join(tmpdir(), 'cg-native-pol-'));
   writeFileSync(join(policies, 'native.yaml'), POLICY);
+  proxy = await startRecordingProxy(testEnv.cephUrl as string);
+  const via = proxy.url;
   gw = await startFullGateway({
     policiesDir: policies,
-    config: (base) => ({ ...base, audit: { ...(base.audit as object), record_reads: true } }),
-  });
-  const g = gw.gateway;
-  const nativeCfg = nativeLoginDefaults({ enabled: true });
-  // The forward every Ceph call goes through: logins are recorded (no `ttl` may leave), and a native
-  // principal's request carries that user's token instead of the service account's.
-  const wrapped: ForwardFn = async (o) => {
-    if (o.path === '/api/auth' && o.body) loginBodies.push(o.body.toString('utf8'));
-    const ctx = current.getStore();
-    if (ctx?.principal?.cephUser === undefined || native === null) return forward(o);
-    const cred = native.credentialFor(ctx.principal, ctx.cluster as string);
-    userTokensSent.push(cred.token);
-    const res = await forward({ ...o, headers: { ...o.headers, authorization: `Bearer ${cred.token}` } });
-    if (res.status === 401) cred.rejected();
-    return res;
-  };
-  const upstream = createCephUpstream(gw.config.ceph, { forward: wrapped, log: g.deps.log });
-  native = createNativeLogin({
-    clusters: gw.config.ceph.clusters.map((c) => ({ name: c.name, native_login: nativeCfg })),
-    defaultCluster: 'main', runtime: (n) => upstream.cluster(n), forward: wrapped, audit: g.audit, log: g.deps.log, matchRoute: g.deps.matchRoute,
-  });
-  const n = native;
-  const bearer = n.excludingNativeTokens(createBearerAuthenticator(gw.config.identity));
-  const chain = createAuthenticatorChain([n.authenticator, bearer]);
-  const deps = {
-    ...g.deps,
-    upstream,
-    authenticate: async (input: Parameters<typeof chain>[0]) => {
-      const p = await chain(input);
-      const ctx = current.getStore();
-      if (ctx && p.cephUser !== undefined) Object.assign(ctx, { principal: p, cluster: input.target.cluster ?? 'main' });
-      return p;
-    },
-  };
-  const app = createApp(deps, {
-    gatewayRoutes: (a) => {
-      a.use('*', (_c, next) => current.run({}, next));
-      a.route('/', n.routes);
+    config: (base) => {
+      const ceph = base.ceph as { clusters: Record<string, unknown>[] };
+      ceph.clusters[0] = { ...ceph.clusters[0], dashboards: [via], native_login: { enabled: true } };
+      return { ...base, audit: { ...(base.audit as object), record_reads: true } };
     },
   });
-  const server = createPublicServer(app, gw.config, g.deps.log);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = gw.url;
   close = async () => {
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-    await upstream.close();
     await gw?.close();
+    await proxy?.close();
     rmSync(policies, { recursive: true, force: true });
   };
 }
