@@ -3,7 +3,7 @@
 
 import type { auditIntents, auditOutcomes } from '../db/schema.ts';
 import type { AuditIntent, AuditOutcome } from '../pipeline/types.ts';
-import type { Redactor } from './redact.ts';
+import { type Redactor, storableText } from './redact.ts';
 
 export type IntentRow = typeof auditIntents.$inferSelect;
 export type OutcomeRow = typeof auditOutcomes.$inferSelect;
@@ -11,7 +11,7 @@ type ChainFields = 'seq' | 'prevHash' | 'hash';
 export type IntentDraft = Omit<IntentRow, ChainFields>;
 export type OutcomeDraft = Omit<OutcomeRow, ChainFields>;
 
-const nul = (s: string | null | undefined): string | null => (s == null ? null : s.replaceAll('\u0000', '\uFFFD'));
+const nul = (s: string | null | undefined): string | null => (s == null ? null : storableText(s));
 
 /** Pool names a request touches: pool-named path parameters and the operation's pool body fields. */
 function poolsOf(intent: AuditIntent, body: unknown): string[] {
@@ -22,7 +22,7 @@ function poolsOf(intent: AuditIntent, body: unknown): string[] {
     for (const seg of path.split('.')) node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[seg] : undefined;
     if (typeof node === 'string') out.add(node);
   }
-  return [...out].map((p) => p.replaceAll('\u0000', '\uFFFD')).sort();
+  return [...out].map(storableText).sort();
 }
 
 export function intentDraft(intent: AuditIntent, redactor: Redactor): IntentDraft {

@@ -26,9 +26,15 @@ function operationSecretNames(op: CatalogueOperation | null): ReadonlySet<string
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-function clean(s: string): string {
-  return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Text Postgres can store and give back unchanged: NUL and lone surrogates (rejected by jsonb,
+ *  silently replaced in text) become U+FFFD, so the hash written equals the hash verified. */
+export function storableText(s: string): string {
+  return s.replace(UNSTORABLE, '\uFFFD');
 }
+
+const clean = storableText;
 
 /** Deep-copies to plain JSON, redacting by key name. */
 function copy(value: unknown, names: ReadonlySet<string>, depth: number): Json {

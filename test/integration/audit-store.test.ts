@@ -236,6 +236,17 @@ function storeSuite(kind: 'pglite' | 'postgres'): void {
       assert.ok((await verifyChain(store.db)).ok);
     });
 
+    it('text Postgres cannot store as given (NUL, lone surrogates) is normalized, committed and verifies', async (t) => {
+      if (skip !== null) return t.skip(skip);
+      const odd = 'a\u0000b\ud800c\udc00d';
+      const p = { id: `idp#${odd}`, name: odd, email: null, groups: [odd], method: 'oidc_bearer' as const, authenticatedAt: new Date(), apiKeyName: null, claims: {} };
+      const i = intent({ principal: p, body: { [odd]: odd, note: [odd] }, query: { q: [odd] } });
+      await store.recordIntent(i);
+      const rec = (await queryAudit(store.db, { requestId: i.requestId })).items[0];
+      assert.equal(rec?.principal?.name, 'a\uFFFDb\uFFFDc\uFFFDd');
+      assert.ok((await verifyChain(store.db)).ok);
+    });
+
     it('a refused request (denial, auth failure) reads as refused with its final status', async (t) => {
       if (skip !== null) return t.skip(skip);
       const i = intent({ principal: null, decision: null, finalStatus: 401, errorCode: 'invalid_token', body: null });
