@@ -40,14 +40,23 @@ function intentOf(state: RequestState, method: HttpMethod | string, body: Buffer
 
 export async function auditIntent(deps: PipelineDeps, state: RequestState, method: HttpMethod, body: Buffer | null, id: string): Promise<void> {
   const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await deps.audit.recordIntent(intentOf(state, method, body, id));
+    // The store bounds its own waits; this bound holds even for a store that never answers.
+    const limit = deps.config.audit.intent_timeout_ms;
+    await Promise.race([
+      deps.audit.recordIntent(intentOf(state, method, body, id)),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`audit intent not committed within ${limit} ms`)), limit);
+      }),
+    ]);
   } catch (err) {
     deps.metrics.auditFailures.inc({ kind: 'intent' });
     throw new GatewayError(503, 'audit_unavailable', 'The audit log cannot record this request, so it was not forwarded.', {
       cause: err, headers: { 'Retry-After': '5' }, extra: { retry_after: 5 },
     });
   } finally {
+    clearTimeout(timer);
     deps.metrics.auditWriteSeconds.observe({ kind: 'intent' }, (performance.now() - started) / 1000);
   }
 }

@@ -33,7 +33,19 @@ function clientErrorStatus(code: string | undefined, message: string): [number, 
 
 export function createPublicServer(app: Hono<AppEnv>, config: Config, log: Logger): Server {
   const limits = config.limits;
-  const listener = getRequestListener(app.fetch as never, { overrideGlobalObjects: false });
+  const listener = getRequestListener(app.fetch as never, {
+    overrideGlobalObjects: false,
+    // Requests @hono/node-server refuses before the app runs (a target or Host it cannot parse)
+    // still get Ceph's error shape with a code and a request id.
+    errorHandler: () => {
+      const requestId = newRequestId();
+      log.info({ request_id: requestId, status: 400, code: 'invalid_path' }, 'request refused by the HTTP adapter');
+      return new Response(JSON.stringify({ status: '400 Bad Request', detail: 'malformed request target', request_id: requestId, code: 'invalid_path' }), {
+        status: 400,
+        headers: { 'content-type': 'application/json', 'x-request-id': requestId, connection: 'close' },
+      });
+    },
+  });
   const options = {
     maxHeaderSize: limits.max_header_bytes,
     headersTimeout: limits.header_timeout_ms,

@@ -199,7 +199,7 @@ describe('Ceph failures mid-request', () => {
 });
 
 describe('the audit sink contract', () => {
-  test('a sink that never answers holds the request (the pipeline relies on the store own timeout)', { todo: 'src/pipeline/audit-steps.ts: bound recordIntent by config.audit.intent_timeout_ms in the pipeline too (see docs/security.md)' }, async () => {
+  test('a sink that never answers cannot hold a mutation: 503 within the intent bound, nothing forwarded', async () => {
     const hanging: AuditSink = { recordIntent: () => new Promise(() => {}), recordOutcome: async () => {}, ping: async () => true, close: async () => {} };
     await withGateway({ upstream: staticUpstream(stub.url), audit: hanging, config: testConfig({ audit: { intent_timeout_ms: 100 } }) }, async (gw) => {
       const ac = AbortSignal.timeout(2000);
