@@ -5,6 +5,8 @@
 import { and, count, gt, isNull, sql } from 'drizzle-orm';
 import type { Hono } from 'hono';
 import { sessions } from '../db/schema.ts';
+import { loadCheckpointKey, startCheckpoints } from '../audit/checkpoint.ts';
+import { pruneAudit } from '../audit/prune.ts';
 import { createRedactor } from '../audit/redact.ts';
 import { type AuditStore, createAuditStore } from '../audit/store.ts';
 import { createApiKeyAuthenticator } from '../auth/api-keys.ts';
@@ -85,6 +87,30 @@ async function clusterReleases(config: Config, log: Logger): Promise<Map<string,
   return out;
 }
 
+/** Periodic chain checkpoints (signed when a key is configured) and scheduled retention, when configured. */
+function startAuditJobs(config: Config, audit: AuditStore, log: Logger): () => void {
+  const a = config.audit;
+  const key = a.signing_key_file ? loadCheckpointKey(a.signing_key_file).privateKey : null;
+  const stops: (() => void)[] = [];
+  if (a.checkpoint_interval_seconds > 0) {
+    stops.push(startCheckpoints(audit.db, { intervalMs: a.checkpoint_interval_seconds * 1000, key, onError: (err) => log.warn({ err }, 'audit checkpoint failed') }));
+  }
+  if (a.prune_interval_minutes > 0 && a.retention_days > 0) {
+    const timer = setInterval(() => {
+      const olderThan = new Date(Date.now() - a.retention_days * 86_400_000);
+      pruneAudit(audit.db, { olderThan, key }).then(
+        (r) => log.info({ removed: r.intentsDeleted, outcomes: r.outcomesDeleted, older_than: olderThan.toISOString() }, 'audit retention applied'),
+        (err: unknown) => log.warn({ err }, 'audit prune failed'),
+      );
+    }, a.prune_interval_minutes * 60_000);
+    timer.unref();
+    stops.push(() => clearInterval(timer));
+  }
+  return () => {
+    for (const stop of stops) stop();
+  };
+}
+
 /** Browser login (authorization code + PKCE) and its session authenticator, when configured. */
 function browserLogin(config: Config, database: Database): BrowserLogin | null {
   const bl = config.identity.browser_login;
@@ -128,6 +154,8 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
     ownsDatabase: true,
     onError: (err) => log.error({ err }, 'audit write failed'),
   });
+
+  const stopAuditJobs = startAuditJobs(config, audit, log);
 
   // Routes: one catalogue per cluster, for the release it runs.
   const releases = await clusterReleases(config, log);
@@ -199,6 +227,7 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
   return {
     app, admin, deps, policies, database, audit, upstream, metrics,
     async close() {
+      stopAuditJobs();
       policies.close();
       await upstream.close();
       await audit.close();
