@@ -3,7 +3,6 @@
 // audited requests the first bytes (up to a bound) are inspected for Ceph's error or task name.
 
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Context } from 'hono';
 import { clientResponseHeaders } from '../proxy/headers.ts';
 import type { AppEnv } from '../server/env.ts';
@@ -65,12 +64,14 @@ export async function sendUpstreamResponse(c: Context<AppEnv>, up: UpstreamRespo
   const outgoing = c.env?.outgoing;
   if (outgoing) {
     outgoing.writeHead(up.status, headers);
-    try {
-      await pipeline(body, outgoing);
-    } catch {
-      // Client went away or Ceph broke off mid-body: the connection is closed; nothing to answer.
-      outgoing.destroy();
-    }
+    // Plain pipe, not stream.pipeline(): pipeline() builds and aborts an AbortSignal per call, which
+    // was ~7% of a proxied request in the bench profile. Errors are handled explicitly instead:
+    // Ceph breaking off mid-body or the client going away closes the other side; nothing to answer.
+    body.once('error', () => outgoing.destroy());
+    outgoing.once('close', () => {
+      if (!body.readableEnded) body.destroy();
+    });
+    body.pipe(outgoing);
     return null;
   }
   const noBody = up.status === 204 || up.status === 304 || c.req.method === 'HEAD';
