@@ -130,5 +130,26 @@ describe('token validation', () => {
     }
   });
 
-  test('an ID-token-typed or other-purpose token is refused when typ is required', { todo: 'config: the example gateway sets no identity.issuers[].required_typ; covered in auth unit tests' }, async () => {});
+  test('an ID-token-typed or other-purpose token is refused when typ is required', async (t) => {
+    if (!need(t, 'ceph')) return;
+    const strict = await startFullGateway({
+      idp: g().idp,
+      config: (base) => {
+        const identity = base.identity as { issuers: Record<string, unknown>[] };
+        identity.issuers[0] = { ...identity.issuers[0], required_typ: 'at+jwt' };
+        return base;
+      },
+    });
+    try {
+      const access = await call(strict.url, 'GET', '/api/health/minimal', { token: await g().idp.signRaw(erin(), { typ: 'at+jwt' }) });
+      assert.equal(access.status, 200, access.text);
+      for (const typ of ['JWT', 'id_token+jwt', 'logout+jwt']) {
+        const res = await call(strict.url, 'GET', '/api/health/minimal', { token: await g().idp.signRaw(erin(), { typ }) });
+        assert.equal(res.status, 401, `${typ}: ${res.text}`);
+        assert.equal(res.json?.code, 'invalid_token');
+      }
+    } finally {
+      await strict.close();
+    }
+  });
 });

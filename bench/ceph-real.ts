@@ -1,0 +1,108 @@
+// The two targets measured against a real Ceph (started here with scripts/ceph): throughput of a
+// read through cephgate vs straight to the dashboard, and request coalescing: 200 clients polling
+// /api/health/full every second, counting the calls cephgate actually sent to Ceph.
+// Run: npx tsx bench/ceph-real.ts [--duration 10] [--connections 10] [--pollers 200]
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { request } from 'undici';
+import { startCluster } from '../scripts/ceph/cluster.ts';
+import { startDevIdp } from '../scripts/dev-idp/provider.ts';
+import { validateConfig } from '../src/config/load.ts';
+import { buildGateway } from '../src/server/build.ts';
+import { createPublicServer } from '../src/server/listeners.ts';
+import { createLogger } from '../src/server/logger.ts';
+import type { LoadJob, LoadResult } from './load.ts';
+import { runJson } from './proc.ts';
+
+const { values: a } = parseArgs({ options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '10' }, pollers: { type: 'string', default: '200' } } });
+const V1 = 'application/vnd.ceph.api.v1.0+json';
+const work = mkdtempSync(join(tmpdir(), 'cephgate-bench-ceph-'));
+const say = (s: string) => console.error(`# ${s}`);
+
+const cluster = await startCluster({ name: 'bench', log: () => {} });
+try {
+  const dashboard = await cluster.activeDashboardUrl();
+  await cluster.createDashboardUser('cg-reader', 'Reader-pw-1!', ['read-only']);
+  const idp = await startDevIdp({ port: 0 });
+  process.env.CG_BENCH_READER_PW = 'Reader-pw-1!';
+  const config = validateConfig(
+    {
+      server: { listen: { host: '127.0.0.1', port: 0 } },
+      logging: { level: 'info', format: 'json' },
+      ceph: {
+        clusters: [{
+          name: 'main', dashboards: [dashboard], release: 'pacific', default_account: 'reader',
+          accounts: [{ name: 'reader', username: 'cg-reader', password_env: 'CG_BENCH_READER_PW' }],
+          coalesce: { routes: ['GET /api/health/full'], micro_cache_ms: 1000 },
+        }],
+      },
+      identity: { issuers: [{ name: 'dev', issuer: idp.issuer, audiences: ['cephgate'] }] },
+      policy: { dir: 'policies', watch: false },
+      audit: { pglite_dir: join(work, 'audit') },
+    },
+    'bench',
+  );
+  const log = createLogger(config.logging, pino.destination({ dest: join(work, 'access.log'), sync: false }));
+  const gw = await buildGateway(config, log);
+  const server = createPublicServer(gw.app, config, log);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const gwUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const userToken = await idp.tokenFor('carol'); // readers -> the reader account
+  const login = await request(`${dashboard}/api/auth`, { method: 'POST', headers: { accept: V1, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'cg-reader', password: 'Reader-pw-1!' }) });
+  const cephToken = ((await login.body.json()) as { token: string }).token;
+
+  const job = (url: string, headers: Record<string, string>): LoadJob => ({
+    kind: 'load', url, connections: Number(a.connections), duration: Number(a.duration), warmup: 2, requests: [{ method: 'GET', path: '/api/summary', headers }],
+  });
+  say('direct to the dashboard: GET /api/summary');
+  const direct = (await runJson<{ result: LoadResult }>('load.ts', [JSON.stringify(job(dashboard, { accept: V1, authorization: `Bearer ${cephToken}` }))])).result;
+  say('through cephgate: GET /api/summary (RS256 token, example policies, version rewrite, token injection)');
+  const via = (await runJson<{ result: LoadResult }>('load.ts', [JSON.stringify(job(gwUrl, { accept: 'application/json', authorization: `Bearer ${userToken}` }))])).result;
+
+  // Coalescing: N pollers, each GET /api/health/full once a second; count what reached Ceph.
+  const upstreamCalls = async () => {
+    const m = await gw.metrics.registry.getSingleMetric('cephgate_upstream_duration_seconds')?.get();
+    return (m?.values as { metricName?: string; value: number }[] | undefined)?.find((v) => v.metricName === 'cephgate_upstream_duration_seconds_count')?.value ?? 0;
+  };
+  const pollers = Number(a.pollers);
+  const seconds = Number(a.duration);
+  say(`${pollers} clients polling /api/health/full every second for ${seconds} s`);
+  const before = await upstreamCalls();
+  let answered = 0;
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: pollers }, async (_, i) => {
+      await new Promise((r) => setTimeout(r, (i * 1000) / pollers)); // spread over the second, as real pollers are
+      for (let s = 0; s < seconds; s++) {
+        const t0 = Date.now();
+        const res = await request(`${gwUrl}/api/health/full`, { headers: { authorization: `Bearer ${userToken}`, accept: 'application/json' } });
+        await res.body.dump();
+        if (res.statusCode === 200) answered++;
+        else failed++;
+        await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - t0))));
+      }
+    }),
+  );
+  const sent = (await upstreamCalls()) - before;
+
+  const result = {
+    date: new Date().toISOString(),
+    direct: { rps: direct.rps, p50: direct.p50, p99: direct.p99, codes: direct.statusCodes },
+    via: { rps: via.rps, p50: via.p50, p99: via.p99, codes: via.statusCodes },
+    ratio: Math.round((via.rps / direct.rps) * 100) / 100,
+    coalescing: { pollers, seconds, answered, failed, cephCalls: sent, cephCallsPerSecond: Math.round((sent / seconds) * 10) / 10 },
+  };
+  console.log(JSON.stringify(result, null, 2));
+  server.closeAllConnections();
+  server.close();
+  await gw.close();
+  await idp.stop();
+} finally {
+  await cluster.stop();
+  rmSync(work, { recursive: true, force: true });
+}
