@@ -37,7 +37,8 @@ try {
       ceph: {
         clusters: [{
           name: 'main', dashboards: [dashboard], release: 'pacific', default_account: 'reader',
-          accounts: [{ name: 'reader', username: 'cg-reader', password_env: 'CG_BENCH_READER_PW' }],
+          // The example policies name three accounts; reads only need the read-only one.
+          accounts: ['reader', 'operator', 'admin'].map((name) => ({ name, username: 'cg-reader', password_env: 'CG_BENCH_READER_PW' })),
           coalesce: { routes: ['GET /api/health/full'], micro_cache_ms: 1000 },
         }],
       },
@@ -65,9 +66,10 @@ try {
   const via = (await runJson<{ result: LoadResult }>('load.ts', [JSON.stringify(job(gwUrl, { accept: 'application/json', authorization: `Bearer ${userToken}` }))])).result;
 
   // Coalescing: N pollers, each GET /api/health/full once a second; count what reached Ceph.
+  // Answers that were not shared are the calls cephgate really sent to Ceph.
   const upstreamCalls = async () => {
-    const m = await gw.metrics.registry.getSingleMetric('cephgate_upstream_duration_seconds')?.get();
-    return (m?.values as { metricName?: string; value: number }[] | undefined)?.find((v) => v.metricName === 'cephgate_upstream_duration_seconds_count')?.value ?? 0;
+    const m = await gw.metrics.registry.getSingleMetric('cephgate_upstream_answers_total')?.get();
+    return m?.values.find((v) => v.labels.shared === 'no')?.value ?? 0;
   };
   const pollers = Number(a.pollers);
   const seconds = Number(a.duration);

@@ -119,7 +119,9 @@ export function createGatewayHandler(deps: PipelineDeps) {
     state.upstreamMs = performance.now() - started;
     state.upstreamStatus = upstream.status;
     if (upstream.shared) state.shared = upstream.shared;
-    deps.metrics.upstreamSeconds.observe({ cluster: route.cluster }, state.upstreamMs / 1000);
+    deps.metrics.upstreamAnswers.inc({ cluster: route.cluster, shared: upstream.shared ?? 'no' });
+    // Only answers that really came from Ceph measure Ceph's latency.
+    if (!upstream.shared) deps.metrics.upstreamSeconds.observe({ cluster: route.cluster }, state.upstreamMs / 1000);
 
     // 7-8. Audit outcome (needs Ceph's small answer for errors and task names), then respond.
     return await sendUpstreamResponse(c, upstream, {

@@ -8,6 +8,7 @@ export interface Metrics {
   readonly requests: Counter<'route' | 'method' | 'decision' | 'status'>;
   readonly requestSeconds: Histogram<'method'>;
   readonly upstreamSeconds: Histogram<'cluster'>;
+  readonly upstreamAnswers: Counter<'cluster' | 'shared'>;
   readonly policySeconds: Histogram;
   readonly auditWriteSeconds: Histogram<'kind'>;
   readonly auditFailures: Counter<'kind'>;
@@ -29,6 +30,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     requests: new Counter({ name: 'cephgate_requests_total', help: 'Requests by route template, method, decision and status', labelNames: ['route', 'method', 'decision', 'status'], registers: r }),
     requestSeconds: new Histogram({ name: 'cephgate_request_duration_seconds', help: 'Whole request time in the gateway', labelNames: ['method'], buckets: SLOW, registers: r }),
     upstreamSeconds: new Histogram({ name: 'cephgate_upstream_duration_seconds', help: 'Time until Ceph answered with headers', labelNames: ['cluster'], buckets: SLOW, registers: r }),
+    upstreamAnswers: new Counter({ name: 'cephgate_upstream_answers_total', help: 'Answers from Ceph by cluster; shared=coalesced|cached were served without a call of their own', labelNames: ['cluster', 'shared'], registers: r }),
     policySeconds: new Histogram({ name: 'cephgate_policy_evaluation_seconds', help: 'Policy decision time', buckets: FAST, registers: r }),
     auditWriteSeconds: new Histogram({ name: 'cephgate_audit_write_duration_seconds', help: 'Audit write time (intent, outcome)', labelNames: ['kind'], buckets: SLOW, registers: r }),
     auditFailures: new Counter({ name: 'cephgate_audit_store_failures_total', help: 'Audit writes that failed', labelNames: ['kind'], registers: r }),
