@@ -100,7 +100,8 @@ await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 
 async function counts(): Promise<Record<string, number>> {
   if (database === null) return {};
-  const one = async (table: string) => Number(((await database?.db.execute(sql.raw(`select count(*)::int as n from ${table}`))) as unknown as { rows: { n: number }[] }).rows[0]?.n ?? 0);
+  const db = database;
+  const one = async (table: string) => Number(((await db.db.execute(sql.raw(`select count(*)::int as n from ${table}`))) as unknown as { rows: { n: number }[] }).rows[0]?.n ?? 0);
   return { intents: await one('audit_intents'), outcomes: await one('audit_outcomes') };
 }
 

@@ -45,7 +45,7 @@ async function loadRows(ctx: BenchContext, o: Options, scenario: string, kinds: 
   const rows: Row[] = [];
   for (const kind of kinds) {
     if (kind === 'B2' && NGINX === null) continue;
-    let t;
+    let t: Awaited<ReturnType<typeof startTarget>>;
     try {
       t = await startTarget(ctx, kind);
     } catch (err) {

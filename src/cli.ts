@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => {
+void main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
   // `serve` has closed its listeners, pools and database: do not wait for stray timers.
   if (process.argv[2] === 'serve') process.exit(code);

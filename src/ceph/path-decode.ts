@@ -13,7 +13,6 @@ export const SLASH_PARAMS: ReadonlySet<string> = new Set(['image_spec', 'image_i
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const HEX = /^[0-9A-Fa-f]{2}$/;
 // C0 controls, DEL and C1 controls: never part of a Ceph resource name, and NUL/CR/LF are injection tools.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find control characters
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 /** A `%XX` that survives one decode: Ceph's request wrapper unquotes parameters a second time (see intake/request-target.ts). */
 const DOUBLE_ENCODED = /%[0-9A-Fa-f]{2}/;

@@ -10,6 +10,17 @@ import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
 import { type PrivatePostgres, privatePostgresMissing, startPrivatePostgres } from '../support/private-postgres.ts';
 import { need, testEnv } from '../support/requirements.ts';
 
+// The fields of /gateway/v1/audit items these tests read.
+type AuditItem = {
+  method: string;
+  cluster: string;
+  outcome: string;
+  upstream_status: number;
+  principal: { id: string; auth_method: string; groups: string[] };
+  decision: { effect: string; rule_id: string | null };
+  body: { pool?: string; username?: string; password?: string } | null;
+};
+
 const suffix = Math.random().toString(36).slice(2, 8);
 const pools = async () => (await cephCli(testEnv.cephConf as string, ['osd', 'pool', 'ls'])).split('\n');
 
@@ -52,7 +63,7 @@ describe('audit records of real mutations in real Postgres', () => {
 
     const page = await call(gw, 'dave', 'GET', `/gateway/v1/audit?pool=${pool}&limit=20`);
     assert.equal(page.status, 200);
-    const items = (page.body as { items: Record<string, any>[] }).items;
+    const items = (page.body as { items: AuditItem[] }).items;
     const create = items.find((r) => r.method === 'POST');
     const del = items.find((r) => r.method === 'DELETE');
     assert.ok(create && del, 'both mutations are in the audit log');
@@ -65,7 +76,7 @@ describe('audit records of real mutations in real Postgres', () => {
       assert.equal(r.cluster, 'main');
       assert.equal(r.outcome, 'complete');
     }
-    assert.equal(create.body.pool, pool);
+    assert.equal(create.body?.pool, pool);
     assert.equal(create.upstream_status, created.status);
     assert.equal(del.upstream_status, deleted.status);
 
@@ -75,9 +86,9 @@ describe('audit records of real mutations in real Postgres', () => {
     const notAuditor = await call(gw, 'carol', 'GET', `/gateway/v1/audit?operation=User.create&limit=5`);
     assert.equal(notAuditor.status, 403, 'operators may not read the audit log');
     const rows = await call(gw, 'dave', 'GET', `/gateway/v1/audit?operation=User.create&limit=5`);
-    const rec = (rows.body as { items: Record<string, any>[] }).items.find((r) => r.body?.username === `audit-u-${suffix}`);
+    const rec = (rows.body as { items: AuditItem[] }).items.find((r) => r.body?.username === `audit-u-${suffix}`);
     assert.ok(rec, 'user creation audited');
-    assert.notEqual(rec.body.password, secret);
+    assert.notEqual(rec.body?.password, secret);
     const exported = await fetch(`${gw.url}/gateway/v1/audit/export?format=ndjson`, { headers: { authorization: `Bearer ${await gw.token('dave')}` } });
     assert.equal((await exported.text()).includes(secret), false, 'the password is nowhere in the store');
     await call(gw, 'erin', 'DELETE', `/api/user/audit-u-${suffix}`);
