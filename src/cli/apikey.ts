@@ -46,7 +46,7 @@ export async function apikeyCommand(args: string[]): Promise<number> {
     }
     const ok = await apikeyRevoke(store, positionals[0] as string);
     if (!ok) {
-      console.error(`cephgate: apikey revoke: no active key ${JSON.stringify(positionals[0])}`);
+      console.error(`cephgate: apikey revoke: no key ${JSON.stringify(positionals[0])}`);
       return 1;
     }
     console.log(`revoked ${positionals[0]}`);

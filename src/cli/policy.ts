@@ -18,12 +18,13 @@ export async function policyCommand(args: string[]): Promise<number> {
     console.log(HELP.policy);
     return verb === undefined ? 2 : 0;
   }
-  const hasConfig = values.config !== undefined || process.env.CEPHGATE_CONFIG !== undefined;
+  const hasConfig = Boolean(values.config) || Boolean(process.env.CEPHGATE_CONFIG);
   const cfg = hasConfig ? config(values.config).config : null;
   const releases = cfg?.ceph.clusters.map((c) => c.release).filter((r): r is CephRelease => r !== 'auto');
   const common = {
     dir: values.dir ?? cfg?.policy.dir ?? './policies',
-    accounts: cfg ? Object.fromEntries(cfg.ceph.clusters.map((c) => [c.name, c.accounts.map((a) => a.name)])) : null,
+    // Accounts are checked only against a configuration that has clusters.
+    accounts: cfg && cfg.ceph.clusters.length > 0 ? Object.fromEntries(cfg.ceph.clusters.map((c) => [c.name, c.accounts.map((a) => a.name)])) : null,
     ...(releases && releases.length > 0 ? { releases } : {}),
     ...(cfg ? { maxInspectBytes: cfg.policy.max_inspect_bytes } : {}),
     ...(cfg?.ceph.default_cluster ? { defaultCluster: cfg.ceph.default_cluster } : cfg?.ceph.clusters[0] ? { defaultCluster: cfg.ceph.clusters[0].name } : {}),
