@@ -5,6 +5,12 @@ import { createMiddleware } from 'hono/factory';
 import type { PipelineDeps } from '../pipeline/deps.ts';
 import type { AppEnv } from './env.ts';
 
+/** The trace id of a W3C `traceparent` (version-traceid-parentid-flags), which is also sent upstream as is. */
+function traceId(traceparent: string | undefined): string | undefined {
+  const m = traceparent === undefined ? null : /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent);
+  return m?.[1];
+}
+
 export function accessLogMiddleware(deps: Pick<PipelineDeps, 'log' | 'metrics'>) {
   return createMiddleware<AppEnv>(async function accessLog(c, next) {
     const started = performance.now();
@@ -25,6 +31,7 @@ export function accessLogMiddleware(deps: Pick<PipelineDeps, 'log' | 'metrics'>)
           principal: state?.principal?.id, auth: state?.principal?.method, decision, rule: state?.decision?.ruleId,
           status, code: state?.errorCode, shared: state?.shared, client: state?.clientIp, ms: Math.round(ms * 100) / 100,
           upstream_ms: state?.upstreamMs === undefined ? undefined : Math.round(state.upstreamMs * 100) / 100,
+          trace_id: traceId(state?.headers.get('traceparent')?.[0]),
         },
         'request',
       );

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createServer } from 'node:net';
 import { request } from 'undici';
-import { MemoryAudit, staticUpstream, testConfig, testDeps } from '../support/doubles.ts';
+import { type LogCapture, MemoryAudit, staticUpstream, testConfig, testDeps } from '../support/doubles.ts';
 import { type RunningGateway, startGateway } from '../support/gateway.ts';
 import { rawRequest } from '../support/raw-http.ts';
 import { type StubUpstream, jsonAnswer, startStubUpstream } from '../support/stub-upstream.ts';
@@ -14,6 +14,7 @@ import { type StubUpstream, jsonAnswer, startStubUpstream } from '../support/stu
 let stub: StubUpstream;
 let gw: RunningGateway;
 let audit: MemoryAudit;
+let logs: LogCapture;
 
 before(async () => {
   stub = await startStubUpstream((req, res, body) => {
@@ -36,13 +37,13 @@ before(async () => {
     jsonAnswer(200, { ok: true, echo: body.toString('utf8') })(req, res, body);
   });
   audit = new MemoryAudit();
-  gw = await startGateway(
-    testDeps({
+  const deps = testDeps({
       config: testConfig({ limits: { max_body_bytes: 1024, header_timeout_ms: 400, body_timeout_ms: 400, max_header_bytes: 4096 } }),
       upstream: staticUpstream(stub.url, { connect: 500, headers: 300, body: 5000 }),
       audit,
-    }),
-  );
+    });
+  logs = deps.logs;
+  gw = await startGateway(deps);
 });
 
 after(async () => {
@@ -113,6 +114,17 @@ describe('forwarding', () => {
     await res.body.dump();
     assert.match(String(id), /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
     assert.equal(stub.received.at(-1)?.headers['x-request-id'], id);
+  });
+
+  test('a W3C traceparent is propagated upstream and its trace id is in the access log', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const res = await request(`${gw.url}/api/summary`, { headers: { traceparent } });
+    const id = String(res.headers['x-request-id']);
+    await res.body.dump();
+    assert.equal(stub.received.at(-1)?.headers.traceparent, traceparent);
+    await new Promise((r) => setTimeout(r, 20));
+    const line = logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.request_id === id);
+    assert.equal(line?.trace_id, '4bf92f3577b34da6a3ce929d0e0e4736');
   });
 
   test('a client request id is ignored from an untrusted peer', async () => {
