@@ -60,6 +60,9 @@ export function createBearerAuthenticator(config: Pick<IdentityConfig, 'issuers'
     const { name: _label, jwks_cooldown_seconds: _c, jwks_cache_max_age_seconds: _m, http_timeout_ms: _t, ...validation } = cfg;
     byIssuer.set(cfg.issuer, { cfg, getKey: keysFor(cfg), fingerprint: JSON.stringify(validation) });
   }
+  // One cache per authenticator, i.e. per configuration: every validation input is part of this
+  // scope, so the key needs only the token (see authenticate).
+  const FINGERPRINT_SCOPE = JSON.stringify([...byIssuer.values()].map((t) => t.fingerprint));
   const cache = new VerifiedTokenCache<Principal>(config.token_cache.max_entries, config.token_cache.max_ttl_seconds * 1000);
 
   function bearerToken(input: AuthInput): string | null {
@@ -97,7 +100,7 @@ export function createBearerAuthenticator(config: Pick<IdentityConfig, 'issuers'
       now: new Date(nowMs),
     });
     if (principal === null) return fail.token(new Error('subject claim missing'));
-    cache.set(VerifiedTokenCache.key(token, trusted.fingerprint), principal, payload.exp as number, nowMs);
+    cache.set(VerifiedTokenCache.key(token, FINGERPRINT_SCOPE), principal, payload.exp as number, nowMs);
     return { kind: 'ok', principal };
   }
 
@@ -112,6 +115,12 @@ export function createBearerAuthenticator(config: Pick<IdentityConfig, 'issuers'
       if (auth.kind === 'invalid') return fail.request('Malformed Authorization header.', new Error(auth.why));
       const token = bearerToken(input);
       if (token === null) return { kind: 'skip' };
+      // A token's issuer (hence its validation settings) is fixed by its bytes and the configuration is
+      // fixed for the process: a cache hit on the token alone is a hit on every validation input, and
+      // saves decoding it again (~1 µs per request).
+      const nowMs = now();
+      const hit = cache.get(VerifiedTokenCache.key(token, FINGERPRINT_SCOPE), nowMs);
+      if (hit !== undefined) return { kind: 'ok', principal: { ...hit, authenticatedAt: new Date(nowMs) } };
       let unverified: JWTPayload;
       try {
         unverified = decodeJwt(token);
@@ -122,9 +131,6 @@ export function createBearerAuthenticator(config: Pick<IdentityConfig, 'issuers'
       const trusted = typeof unverified.iss === 'string' ? byIssuer.get(unverified.iss) : undefined;
       if (trusted === undefined) return fail.token(new Error('untrusted issuer'));
       if (!timeClaimsAreNumeric(unverified)) return fail.token(new Error('non-numeric time claim'));
-      const nowMs = now();
-      const hit = cache.get(VerifiedTokenCache.key(token, trusted.fingerprint), nowMs);
-      if (hit !== undefined) return { kind: 'ok', principal: { ...hit, authenticatedAt: new Date(nowMs) } };
       return verify(token, trusted, nowMs);
     },
   };
