@@ -26,6 +26,7 @@ export async function auditCommand(args: string[]): Promise<number> {
   const [verb, ...rest] = args;
   const { values } = parse(rest, {
     format: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, out: { type: 'string' }, 'older-than': { type: 'string' },
+    key: { type: 'string' }, principal: { type: 'string' }, cluster: { type: 'string' }, pool: { type: 'string' }, operation: { type: 'string' }, decision: { type: 'string' },
   });
   if (values.help || verb === undefined || verb === '--help' || verb === '-h') {
     console.log(HELP.audit);
@@ -33,7 +34,8 @@ export async function auditCommand(args: string[]): Promise<number> {
   }
   const loaded = config(values.config);
   const db = databaseOptions(loaded);
-  const keyFile = loaded.config.audit.signing_key_file;
+  // --key (a private or public Ed25519 PEM) overrides audit.signing_key_file for signature checks.
+  const keyFile = values.key ?? loaded.config.audit.signing_key_file;
   switch (verb) {
     case 'verify':
       return auditVerify({ ...db, ...(keyFile ? { keyFile } : {}) });
@@ -42,7 +44,13 @@ export async function auditCommand(args: string[]): Promise<number> {
       if (format !== 'ndjson' && format !== 'csv') throw new UsageError('--format must be ndjson or csv');
       const from = isoDate('since', values.since);
       const to = isoDate('until', values.until);
-      const filter: AuditFilter = { ...(from ? { from } : {}), ...(to ? { to } : {}) };
+      if (values.decision !== undefined && values.decision !== 'allow' && values.decision !== 'deny') throw new UsageError('--decision must be allow or deny');
+      const filter: AuditFilter = {
+        ...(from ? { from } : {}), ...(to ? { to } : {}),
+        ...(values.principal ? { principal: values.principal } : {}), ...(values.cluster ? { cluster: values.cluster } : {}),
+        ...(values.pool ? { pool: values.pool } : {}), ...(values.operation ? { operation: values.operation } : {}),
+        ...(values.decision ? { decision: values.decision as 'allow' | 'deny' } : {}),
+      };
       const out = values.out ? createWriteStream(values.out) : process.stdout;
       return auditExport({ ...db, format, filter }, out);
     }

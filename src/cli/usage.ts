@@ -39,10 +39,13 @@ audit.database_url_env / DATABASE_URL, else the embedded PGlite directory audit.
   cephgate policy explain --principal JSON|@FILE --method M --path PATH [--body FILE] [--dir DIR] [--config PATH]
       Show which rules match a request and why, and the decision.`,
   audit: `Usage:
-  cephgate audit verify [--config PATH]
-      Walk the hash chain; print the first broken link and exit 1 if any.
-  cephgate audit export [--format ndjson|csv] [--since ISO] [--until ISO] [--out FILE] [--config PATH]
-      Stream records (constant memory) to FILE or standard output.
+  cephgate audit verify [--key PEM] [--config PATH]
+      Walk the hash chain; print the first broken link and exit 1 if any. With a key (or
+      audit.signing_key_file) the signed checkpoints are checked too.
+  cephgate audit export [--format ndjson|csv] [--since ISO] [--until ISO] [--principal ID]
+                        [--cluster NAME] [--pool NAME] [--operation OP] [--decision allow|deny]
+                        [--out FILE] [--config PATH]
+      Stream records (constant memory) to FILE or standard output; a progress line on a terminal.
   cephgate audit prune [--older-than DAYS] [--config PATH]
       Delete records older than the retention period (audit.retention_days by default).`,
   apikey: `Usage:
