@@ -50,7 +50,7 @@ try {
   );
   const log = createLogger(config.logging, pino.destination({ dest: join(work, 'access.log'), sync: false }));
   const gw = await buildGateway(config, log);
-  const server = createPublicServer(gw.app, config, log);
+  const server = createPublicServer(gw.app, config, log, gw.fastPath);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const gwUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const userToken = await idp.tokenFor('carol'); // readers -> the reader account

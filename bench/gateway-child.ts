@@ -23,6 +23,7 @@ import type { PipelineDeps } from '../src/pipeline/deps.ts';
 import type { AuditSink } from '../src/pipeline/types.ts';
 import { forward } from '../src/proxy/forward.ts';
 import { createApp } from '../src/server/app.ts';
+import { createFastPath } from '../src/server/fast-path.ts';
 import { createPublicServer } from '../src/server/listeners.ts';
 import { createLogger } from '../src/server/logger.ts';
 import { createMetrics } from '../src/server/metrics.ts';
@@ -95,7 +96,8 @@ const deps: PipelineDeps = {
   upstream,
   now: () => new Date(),
 };
-const server = createPublicServer(createApp(deps), config, log);
+// The same two paths as `cephgate serve`: the Ceph API before hono, everything else on hono.
+const server = createPublicServer(createApp(deps), config, log, createFastPath(deps, { nativeLogin: false }));
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 
 async function counts(): Promise<Record<string, number>> {

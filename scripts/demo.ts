@@ -128,7 +128,7 @@ async function main(): Promise<number> {
   const log = createLogger(config.logging, pino.destination({ dest: logPath, sync: false, mkdir: true }));
   const gateway = await buildGateway(config, log);
   cleanups.push(['the gateway', () => gateway.close()]);
-  const servers: Server[] = [createPublicServer(gateway.app, config, log), createAdminServer(gateway.admin)];
+  const servers: Server[] = [createPublicServer(gateway.app, config, log, gateway.fastPath), createAdminServer(gateway.admin)];
   cleanups.push(['the listeners', () => Promise.all(servers.map((s) => closeGracefully(s, 2000)))]);
   await listen(servers[0] as Server, '127.0.0.1', pubPort);
   await listen(servers[1] as Server, '127.0.0.1', adminPort);

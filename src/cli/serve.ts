@@ -18,7 +18,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const log = createLogger(cfg.logging);
   log.info({ config: loaded.source }, 'starting cephgate');
   const gw = await buildGateway(cfg, log);
-  const server = createPublicServer(gw.app, cfg, log);
+  const server = createPublicServer(gw.app, cfg, log, gw.fastPath);
   const pub = await listen(server, cfg.server.listen.host, cfg.server.listen.port);
   const admin = cfg.admin.enabled ? createAdminServer(gw.admin) : null;
   const adm = admin ? await listen(admin, cfg.admin.listen.host, cfg.admin.listen.port) : null;

@@ -3,12 +3,31 @@
 
 import { createMiddleware } from 'hono/factory';
 import type { PipelineDeps } from '../pipeline/deps.ts';
-import type { AppEnv } from './env.ts';
+import type { AppEnv, RequestState } from './env.ts';
 
 /** The trace id of a W3C `traceparent` (version-traceid-parentid-flags), which is also sent upstream as is. */
 function traceId(traceparent: string | undefined): string | undefined {
   const m = traceparent === undefined ? null : /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent);
   return m?.[1];
+}
+
+/** Writes the access-log line and the request metrics of one finished request. */
+export function logRequest(deps: Pick<PipelineDeps, 'log' | 'metrics'>, state: RequestState | undefined, method: string, status: number, startedMs: number): void {
+  const ms = performance.now() - startedMs;
+  const route = state?.route?.template ?? (state ? 'unmatched' : 'invalid');
+  const decision = state?.decision?.effect ?? 'none';
+  deps.metrics.requests.inc({ route, method, decision, status: String(status) });
+  deps.metrics.requestSeconds.observe({ method }, ms / 1000);
+  deps.log.info(
+    {
+      request_id: state?.requestId, method, path: state?.target.rawPath, route, cluster: state?.route?.cluster,
+      principal: state?.principal?.id, auth: state?.principal?.method, decision, rule: state?.decision?.ruleId,
+      status, code: state?.errorCode, shared: state?.shared, client: state?.clientIp, ms: Math.round(ms * 100) / 100,
+      upstream_ms: state?.upstreamMs === undefined ? undefined : Math.round(state.upstreamMs * 100) / 100,
+      trace_id: traceId(state?.headers.get('traceparent')?.[0]),
+    },
+    'request',
+  );
 }
 
 export function accessLogMiddleware(deps: Pick<PipelineDeps, 'log' | 'metrics'>) {
@@ -19,22 +38,7 @@ export function accessLogMiddleware(deps: Pick<PipelineDeps, 'log' | 'metrics'>)
     const write = (status: number) => {
       if (logged) return;
       logged = true;
-      const state = c.get('state') as AppEnv['Variables']['state'] | undefined;
-      const ms = performance.now() - started;
-      const route = state?.route?.template ?? (state ? 'unmatched' : 'invalid');
-      const decision = state?.decision?.effect ?? 'none';
-      deps.metrics.requests.inc({ route, method: c.req.method, decision, status: String(status) });
-      deps.metrics.requestSeconds.observe({ method: c.req.method }, ms / 1000);
-      deps.log.info(
-        {
-          request_id: state?.requestId, method: c.req.method, path: state?.target.rawPath, route, cluster: state?.route?.cluster,
-          principal: state?.principal?.id, auth: state?.principal?.method, decision, rule: state?.decision?.ruleId,
-          status, code: state?.errorCode, shared: state?.shared, client: state?.clientIp, ms: Math.round(ms * 100) / 100,
-          upstream_ms: state?.upstreamMs === undefined ? undefined : Math.round(state.upstreamMs * 100) / 100,
-          trace_id: traceId(state?.headers.get('traceparent')?.[0]),
-        },
-        'request',
-      );
+      logRequest(deps, c.get('state') as RequestState | undefined, c.req.method, status, started);
     };
     await next();
     // Streamed answers finish later than the handler: log when the response is really done.

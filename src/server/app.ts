@@ -6,7 +6,8 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { PipelineDeps } from '../pipeline/deps.ts';
 import { createGatewayHandler } from '../pipeline/gateway.ts';
 import type { AppEnv } from './env.ts';
-import { GatewayError, errorBody } from './errors.ts';
+import { GatewayError } from './errors.ts';
+import { errorResponse } from './error-response.ts';
 import { intakeMiddleware } from './intake.ts';
 import { accessLogMiddleware } from './access-log.ts';
 
@@ -27,16 +28,12 @@ export function createApp(deps: PipelineDeps, opts: AppOptions = {}): Hono<AppEn
 
   app.onError((err, c) => {
     const state = c.get('state') as AppEnv['Variables']['state'] | undefined;
-    const requestId = state?.requestId ?? 'none';
     if (opts.loginRedirect && state && err instanceof GatewayError && err.code === 'unauthenticated' && wantsPage(c.req.header('accept'), state.target.rawPath)) {
       // Only the canonical path goes into `rd`; the login route validates it again (same-origin relative paths only).
       return c.redirect(`/gateway/login?rd=${encodeURIComponent(state.target.rawPath)}`, 302);
     }
-    const { status, body, headers } = errorBody(err, requestId);
-    if (state) state.errorCode = body.code;
-    if (!(err instanceof GatewayError)) deps.log.error({ err, request_id: requestId }, 'unhandled error');
-    else if (err.cause !== undefined) deps.log.warn({ err: err.cause, code: err.code, request_id: requestId }, err.message);
-    return c.json(body, status as 400, { ...headers, 'X-Request-Id': requestId, 'Cache-Control': 'no-store' });
+    const { status, body, headers } = errorResponse(err, state, deps.log);
+    return c.json(body, status as 400, headers);
   });
 
   app.notFound((c) => {

@@ -33,6 +33,7 @@ import { formatIssue } from '../policy/model.ts';
 import { createDispatcher, forward } from '../proxy/forward.ts';
 import { createAdminApp } from './admin.ts';
 import { createApp } from './app.ts';
+import { createFastPath, type FastPath } from './fast-path.ts';
 import type { AppEnv } from './env.ts';
 import { databaseUrl } from './database-url.ts';
 import type { Logger } from './logger.ts';
@@ -41,6 +42,8 @@ import { mountGatewayRoutes } from './gateway-routes.ts';
 
 export interface Gateway {
   readonly app: Hono<AppEnv>;
+  /** The Ceph API path served before hono; give it to createPublicServer. */
+  readonly fastPath: FastPath;
   readonly admin: Hono;
   readonly deps: PipelineDeps;
   readonly policies: PolicyManager;
@@ -225,7 +228,7 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
     metrics, audit, upstream, clusters: config.ceph.clusters.map((c) => c.name), policyVersion: () => policies.current.version,
   });
   return {
-    app, admin, deps, policies, database, audit, upstream, metrics,
+    app, admin, deps, fastPath: createFastPath(deps, { nativeLogin: native.enabled }), policies, database, audit, upstream, metrics,
     async close() {
       stopAuditJobs();
       policies.close();

@@ -3,13 +3,14 @@
 // size, header timeout, CL+TE) are answered in Ceph's JSON error shape by the clientError handler.
 
 import { readFileSync } from 'node:fs';
-import { type Server, createServer } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Config } from '../config/schema.ts';
 import type { AppEnv } from './env.ts';
+import type { FastPath } from './fast-path.ts';
 import { type ErrorCode, rawErrorResponse } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { newRequestId } from '../intake/request-id.ts';
@@ -31,7 +32,7 @@ function clientErrorStatus(code: string | undefined, message: string): [number, 
   }
 }
 
-export function createPublicServer(app: Hono<AppEnv>, config: Config, log: Logger): Server {
+export function createPublicServer(app: Hono<AppEnv>, config: Config, log: Logger, fastPath?: FastPath): Server {
   const limits = config.limits;
   const listener = getRequestListener(app.fetch as never, {
     overrideGlobalObjects: false,
@@ -54,9 +55,11 @@ export function createPublicServer(app: Hono<AppEnv>, config: Config, log: Logge
     connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.header_timeout_ms / 4))),
     keepAliveTimeout: 65_000,
   };
+  // The Ceph API path is taken before hono when a fast path is given (see fast-path.ts).
+  const handle = fastPath ? (req: IncomingMessage, res: ServerResponse) => void (fastPath(req, res) || listener(req, res)) : listener;
   const server: Server = config.server.tls
-    ? createHttpsServer({ ...options, cert: readFileSync(config.server.tls.cert_file), key: readFileSync(config.server.tls.key_file) }, listener)
-    : createServer(options, listener);
+    ? createHttpsServer({ ...options, cert: readFileSync(config.server.tls.cert_file), key: readFileSync(config.server.tls.key_file) }, handle)
+    : createServer(options, handle);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
