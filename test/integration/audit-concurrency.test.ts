@@ -3,10 +3,8 @@
 // on real Postgres; a hand-edited row is then found by the chain verification.
 
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
 import { Agent, request } from 'undici';
 import { createAuditStore } from '../../src/audit/store.ts';
 import { verifyChain } from '../../src/audit/verify.ts';
@@ -14,30 +12,11 @@ import { type Database, openDatabase } from '../../src/db/database.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
 import { staticUpstream, testDeps } from '../support/doubles.ts';
 import { startGateway } from '../support/gateway.ts';
-import { need, testEnv } from '../support/requirements.ts';
+import { need } from '../support/requirements.ts';
 import { jsonAnswer, startStubUpstream } from '../support/stub-upstream.ts';
+import { throwawayDatabase } from '../support/throwaway-database.ts';
 
 const N = 2000;
-
-async function throwaway(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const admin = testEnv.databaseUrl as string;
-  const name = `cephgate_conc_${randomBytes(5).toString('hex')}`;
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  await c.query(`create database ${name}`);
-  await c.end();
-  const u = new URL(admin);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const d = new pg.Client({ connectionString: admin });
-      await d.connect();
-      await d.query(`drop database if exists ${name} with (force)`);
-      await d.end();
-    },
-  };
-}
 
 for (const kind of ['pglite', 'postgres'] as const) {
   describe(`${N} concurrent audited mutations on ${kind}`, () => {
@@ -48,7 +27,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
 
     test('exactly one complete record each, chain intact, a hand edit detected', async (t) => {
       if (kind === 'postgres' && !need(t, 'postgres')) return;
-      const db = kind === 'postgres' ? await throwaway() : null;
+      const db = kind === 'postgres' ? await throwawayDatabase('cephgate_conc') : null;
       if (db) cleanup.push(db.drop);
       const database: Database = await openDatabase(db ? { url: db.url } : { pgliteDir: 'memory://' });
       await migrateDatabase(database);

@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { startDevIdp, type DevIdp } from '../../scripts/dev-idp/provider.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
@@ -17,6 +16,7 @@ import { createLogger } from '../../src/server/logger.ts';
 import { LogCapture } from './doubles.ts';
 import { ensureTestAccounts, TEST_ACCOUNTS } from './ceph-cli.ts';
 import { testEnv } from './requirements.ts';
+import { throwawayDatabase } from './throwaway-database.ts';
 
 export interface FullGatewayOptions {
   readonly store?: 'pglite' | 'postgres';
@@ -50,26 +50,6 @@ export interface FullGateway {
   close(): Promise<void>;
 }
 
-async function throwawayDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const adminUrl = testEnv.databaseUrl as string;
-  const name = `cephgate_e2e_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
-
 export async function startFullGateway(opts: FullGatewayOptions = {}): Promise<FullGateway> {
   const conf = testEnv.cephConf as string;
   await ensureTestAccounts(conf);
@@ -77,7 +57,7 @@ export async function startFullGateway(opts: FullGatewayOptions = {}): Promise<F
   const publicUrl = `http://127.0.0.1:${publicPort}`;
   const idp = opts.idp ?? (await startDevIdp(opts.browserLogin ? { port: 0, redirectUris: [`${publicUrl}/gateway/callback`], postLogoutRedirectUris: [`${publicUrl}/`] } : { port: 0 }));
   const dir = mkdtempSync(join(tmpdir(), 'cephgate-e2e-'));
-  const db = opts.store === 'postgres' ? await throwawayDatabase() : null;
+  const db = opts.store === 'postgres' ? await throwawayDatabase('cephgate_e2e') : null;
   const env = Object.fromEntries(TEST_ACCOUNTS.map((a) => [`CG_TEST_PW_${a.name.toUpperCase()}`, a.password]));
   Object.assign(process.env, env, db ? { CG_TEST_DATABASE_URL: db.url } : {}, {
     CG_TEST_OIDC_SECRET: idp.browserClient.clientSecret,

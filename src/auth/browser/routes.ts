@@ -4,7 +4,6 @@
 import { type Context, Hono } from 'hono';
 import type { Principal } from '../../pipeline/types.ts';
 import { GatewayError } from '../../server/errors.ts';
-import { principalFromClaims } from '../claims.ts';
 import type { BrowserLoginConfig, IssuerConfig, SessionsConfig } from '../config.ts';
 import { readCookie } from '../credentials.ts';
 import type { FetchLike } from '../jwks.ts';
@@ -13,7 +12,7 @@ import { createRelyingParty, type RelyingParty } from './oidc-client.ts';
 import { safeRedirectPath } from './redirect.ts';
 import { authInputFromRequest } from './request-input.ts';
 import { seal, unseal } from './seal.ts';
-import { createSessionAuthenticator, type SessionAuthenticator } from './session-auth.ts';
+import { createSessionAuthenticator, type SessionAuthenticator, sessionPrincipal } from './session-auth.ts';
 import { type SessionStore, sessionRowId } from './session-store.ts';
 
 export interface BrowserLoginDeps {
@@ -103,15 +102,7 @@ export function createBrowserLogin(deps: BrowserLoginDeps): BrowserLogin {
     let tokens: Awaited<ReturnType<RelyingParty['finish']>>;
     try {
       tokens = await rp.finish(new URL(`${callbackUrl}${new URL(c.req.url).search}`), { state: state.s, nonce: state.n, verifier: state.v });
-      principal = principalFromClaims({
-        issuer: deps.issuer.issuer,
-        claims: tokens.claims,
-        mapping: deps.issuer.claims,
-        groupMapping: deps.issuer.group_mapping,
-        unmappedGroups: deps.issuer.unmapped_groups,
-        method: 'session',
-        now: now(),
-      });
+      principal = sessionPrincipal(deps.issuer, tokens.claims, now());
     } catch (err) {
       throw new GatewayError(401, 'invalid_token', 'The login could not be completed.', { cause: err });
     }

@@ -56,6 +56,19 @@ export function csrfProblem(input: AuthInput, origin: string, csrfToken: string)
   return null;
 }
 
+/** The principal of a browser session, from the ID token's claims and the issuer's claim mapping. */
+export function sessionPrincipal(issuer: IssuerConfig, claims: Record<string, unknown>, at: Date): Principal | null {
+  return principalFromClaims({
+    issuer: issuer.issuer,
+    claims,
+    mapping: issuer.claims,
+    groupMapping: issuer.group_mapping,
+    unmappedGroups: issuer.unmapped_groups,
+    method: 'session',
+    now: at,
+  });
+}
+
 export function createSessionAuthenticator(deps: SessionAuthDeps): SessionAuthenticator {
   const now = deps.now ?? (() => new Date());
   const inflight = new Map<string, Promise<Principal | null>>();
@@ -70,15 +83,7 @@ export function createSessionAuthenticator(deps: SessionAuthDeps): SessionAuthen
     } catch {
       return null; // refresh refused (user gone, grant revoked, IdP session over): the session ends
     }
-    const next = principalFromClaims({
-      issuer: deps.issuer.issuer,
-      claims: tokens.claims,
-      mapping: deps.issuer.claims,
-      groupMapping: deps.issuer.group_mapping,
-      unmappedGroups: deps.issuer.unmapped_groups,
-      method: 'session',
-      now: principal.authenticatedAt,
-    });
+    const next = sessionPrincipal(deps.issuer, tokens.claims, principal.authenticatedAt);
     if (next === null || next.id !== principal.id) return null;
     await deps.store.update(row.id, {
       principal: next,
