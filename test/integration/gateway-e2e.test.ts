@@ -3,23 +3,15 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { request } from 'undici';
 import { cephCli } from '../support/ceph-cli.ts';
 import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
+import { apiCall } from '../support/api-call.ts';
 import { need, testEnv } from '../support/requirements.ts';
 
 let gw: FullGateway | null = null;
 const suffix = Math.random().toString(36).slice(2, 8);
 
-async function call(method: string, path: string, token: string, body?: unknown) {
-  const res = await request(`${(gw as FullGateway).url}${path}`, {
-    method: method as 'GET',
-    headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, body: text ? JSON.parse(text) : null };
-}
+const call = (method: string, path: string, token: string, body?: unknown) => apiCall((gw as FullGateway).url, method, path, token, body);
 
 const pools = async () => (await cephCli(testEnv.cephConf as string, ['osd', 'pool', 'ls'])).split('\n');
 

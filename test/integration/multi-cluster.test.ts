@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { request } from 'undici';
 import { queryAudit } from '../../src/audit/query.ts';
 import { cephCli, ensureTestAccounts, TEST_ACCOUNTS } from '../support/ceph-cli.ts';
 import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
+import { apiCall } from '../support/api-call.ts';
 import { need, testEnv } from '../support/requirements.ts';
 
 const suffix = Math.random().toString(36).slice(2, 8);
@@ -43,15 +43,7 @@ rules:
 let gw: FullGateway | null = null;
 let policies = '';
 
-async function call(method: string, path: string, token: string, body?: unknown) {
-  const res = await request(`${(gw as FullGateway).url}${path}`, {
-    method: method as 'GET',
-    headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.body.text();
-  return { status: res.statusCode, body: text ? JSON.parse(text) : null };
-}
+const call = (method: string, path: string, token: string, body?: unknown) => apiCall((gw as FullGateway).url, method, path, token, body);
 
 const poolsOf = async (conf: string | undefined) => (await cephCli(conf as string, ['osd', 'pool', 'ls'])).split('\n').filter(Boolean);
 const names = (body: unknown): string[] => (body as { pool_name: string }[]).map((p) => p.pool_name);
