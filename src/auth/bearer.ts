@@ -31,8 +31,6 @@ export interface BearerAuthenticator extends Authenticator {
 interface TrustedIssuer {
   readonly cfg: IssuerConfig;
   readonly getKey: JWTVerifyGetKey;
-  /** Every validation input, so that a cache hit stands only for the exact same checks. */
-  readonly fingerprint: string;
 }
 
 const isNumericDate = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
@@ -56,13 +54,9 @@ export function createBearerAuthenticator(config: Pick<IdentityConfig, 'issuers'
   const now = deps.now ?? Date.now;
   const keysFor = deps.keysFor ?? ((cfg: IssuerConfig) => createIssuerKeys(cfg, { ...(deps.fetch ? { fetch: deps.fetch } : {}), ...(deps.onJwksFetch ? { onJwksFetch: deps.onJwksFetch } : {}), now }));
   const byIssuer = new Map<string, TrustedIssuer>();
-  for (const cfg of config.issuers) {
-    const { name: _label, jwks_cooldown_seconds: _c, jwks_cache_max_age_seconds: _m, http_timeout_ms: _t, ...validation } = cfg;
-    byIssuer.set(cfg.issuer, { cfg, getKey: keysFor(cfg), fingerprint: JSON.stringify(validation) });
-  }
-  // One cache per authenticator, i.e. per configuration: every validation input is part of this
-  // scope, so the key needs only the token (see authenticate).
-  const FINGERPRINT_SCOPE = JSON.stringify([...byIssuer.values()].map((t) => t.fingerprint));
+  for (const cfg of config.issuers) byIssuer.set(cfg.issuer, { cfg, getKey: keysFor(cfg) });
+  // One cache per authenticator, i.e. per configuration: every validation input is fixed for its
+  // lifetime (identity settings are read once, at start), so the token alone is the key (see authenticate).
   const cache = new VerifiedTokenCache<Principal>(config.token_cache.max_entries, config.token_cache.max_ttl_seconds * 1000);
 
   function bearerToken(input: AuthInput): string | null {
@@ -100,7 +94,7 @@ export function createBearerAuthenticator(config: Pick<IdentityConfig, 'issuers'
       now: new Date(nowMs),
     });
     if (principal === null) return fail.token(new Error('subject claim missing'));
-    cache.set(VerifiedTokenCache.key(token, FINGERPRINT_SCOPE), principal, payload.exp as number, nowMs);
+    cache.set(token, principal, payload.exp as number, nowMs);
     return { kind: 'ok', principal };
   }
 
@@ -113,13 +107,13 @@ export function createBearerAuthenticator(config: Pick<IdentityConfig, 'issuers'
       if (qp !== null) return fail.request('Tokens are not accepted in the query string; use the Authorization header.', new Error(`query parameter ${qp}`));
       const auth = readAuthorization(input);
       if (auth.kind === 'invalid') return fail.request('Malformed Authorization header.', new Error(auth.why));
-      const token = bearerToken(input);
-      if (token === null) return { kind: 'skip' };
+      if (auth.kind !== 'bearer' || auth.token.startsWith(API_KEY_PREFIX)) return { kind: 'skip' };
+      const token = auth.token;
       // A token's issuer (hence its validation settings) is fixed by its bytes and the configuration is
       // fixed for the process: a cache hit on the token alone is a hit on every validation input, and
       // saves decoding it again (~1 µs per request).
       const nowMs = now();
-      const hit = cache.get(VerifiedTokenCache.key(token, FINGERPRINT_SCOPE), nowMs);
+      const hit = cache.get(token, nowMs);
       if (hit !== undefined) return { kind: 'ok', principal: { ...hit, authenticatedAt: new Date(nowMs) } };
       let unverified: JWTPayload;
       try {

@@ -1,7 +1,7 @@
-// A bounded LRU of verified bearer tokens. Keyed by sha-256 of the token and of every validation
-// input (SECURITY.md class 3: a key that omits what was validated lets one check stand in for another).
-
-import { createHash } from 'node:crypto';
+// A bounded LRU of verified bearer tokens. SECURITY.md class 3: a key that omits what was validated
+// lets one check stand in for another. One cache belongs to one authenticator, i.e. to one fixed set
+// of validation inputs (issuers, audiences, algorithms, skew, typ, scopes), so within it the token
+// itself is the whole key: a token never hits in a cache built for other settings.
 
 interface Entry<V> {
   readonly value: V;
@@ -17,26 +17,22 @@ export class VerifiedTokenCache<V> {
     private readonly maxTtlMs: number,
   ) {}
 
-  static key(token: string, validationFingerprint: string): string {
-    return createHash('sha256').update(validationFingerprint).update('\0').update(token).digest('hex');
-  }
-
-  get(key: string, nowMs: number): V | undefined {
-    const e = this.#entries.get(key);
+  get(token: string, nowMs: number): V | undefined {
+    const e = this.#entries.get(token);
     if (e === undefined) return undefined;
-    this.#entries.delete(key);
+    this.#entries.delete(token);
     if (nowMs >= e.until) return undefined;
-    this.#entries.set(key, e); // most recently used goes last
+    this.#entries.set(token, e); // most recently used goes last
     return e.value;
   }
 
   /** `expSeconds` is the token's `exp` (RFC 7519 4.1.4): the entry dies with the token at the latest. */
-  set(key: string, value: V, expSeconds: number, nowMs: number): void {
+  set(token: string, value: V, expSeconds: number, nowMs: number): void {
     if (this.maxEntries === 0 || this.maxTtlMs === 0) return;
     const until = Math.min(expSeconds * 1000, nowMs + this.maxTtlMs);
     if (until <= nowMs) return;
-    this.#entries.delete(key);
-    this.#entries.set(key, { value, until });
+    this.#entries.delete(token);
+    this.#entries.set(token, { value, until });
     while (this.#entries.size > this.maxEntries) {
       const oldest = this.#entries.keys().next().value;
       if (oldest === undefined) break;
