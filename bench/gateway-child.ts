@@ -100,11 +100,18 @@ const deps: PipelineDeps = {
 const server = createPublicServer(createApp(deps), config, log, createFastPath(deps, { nativeLogin: false }));
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 
-async function counts(): Promise<Record<string, number>> {
-  if (database === null) return {};
+async function totals(): Promise<{ intents: number; outcomes: number }> {
+  if (database === null) return { intents: 0, outcomes: 0 };
   const db = database;
   const one = async (table: string) => Number(((await db.db.execute(sql.raw(`select count(*)::int as n from ${table}`))) as unknown as { rows: { n: number }[] }).rows[0]?.n ?? 0);
   return { intents: await one('audit_intents'), outcomes: await one('audit_outcomes') };
+}
+// Scenarios share one Postgres database: count only what this gateway wrote.
+const atStart = await totals();
+async function counts(): Promise<Record<string, number>> {
+  if (database === null) return {};
+  const now = await totals();
+  return { intents: now.intents - atStart.intents, outcomes: now.outcomes - atStart.outcomes };
 }
 
 process.on('message', (m: { cmd?: string }) => {

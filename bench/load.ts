@@ -1,9 +1,12 @@
 // The load generator, always its own process: autocannon with fixed connections and duration (or amount),
-// after an unrecorded warm-up; or sequential single requests for per-request latency (new vs cached token).
+// after an unrecorded warm-up; an open-loop paced load (a fixed rate, evenly spaced) for latency at a
+// given offered load; or sequential single requests for per-request latency (new vs cached token).
 // Reads one JSON job from argv[2] (or @file); reports {phase} and the final {result} over IPC (or stdout).
 
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { createHistogram } from 'node:perf_hooks';
+import { Pool } from 'undici';
 import autocannon from 'autocannon';
 
 export interface Req {
@@ -15,6 +18,7 @@ export interface Req {
 
 export type LoadJob =
   | { readonly kind: 'load'; readonly url: string; readonly connections: number; readonly duration: number; readonly amount?: number; readonly warmup: number; readonly requests: readonly Req[] }
+  | { readonly kind: 'paced'; readonly url: string; readonly connections: number; readonly duration: number; readonly rate: number; readonly warmup: number; readonly requests: readonly Req[] }
   | { readonly kind: 'seq'; readonly url: string; readonly sequences: readonly { readonly label: string; readonly requests: readonly Req[] }[] };
 
 export interface LoadResult {
@@ -67,6 +71,51 @@ async function load(job: Extract<LoadJob, { kind: 'load' }>): Promise<LoadResult
   return { warmupStatusCodes, rps: Math.round(r.requests.total / seconds), p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, seconds, statusCodes, errors: r.errors, timeouts: r.timeouts };
 }
 
+/**
+ * Open loop: request i is sent at start + i/rate whatever the earlier ones do (autocannon's rate limit
+ * sends each connection's share in a burst at the top of every second, which measures its own queue).
+ * Latency counts from the send, including any wait for a free connection, so a stalled server shows.
+ */
+async function paced(job: Extract<LoadJob, { kind: 'paced' }>, seconds: number): Promise<LoadResult> {
+  const pool = new Pool(job.url, { connections: job.connections, pipelining: 1 });
+  const hist = createHistogram();
+  const statusCodes: Record<string, number> = {};
+  let errors = 0;
+  const total = Math.round(seconds * job.rate);
+  const inFlight: Promise<void>[] = [];
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / job.rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const r = job.requests[i % job.requests.length] as Req;
+    const sent = performance.now();
+    inFlight.push(
+      pool.request({ method: r.method as 'GET', path: r.path, headers: r.headers, body: r.body ?? null }).then(
+        async (res) => {
+          await res.body.dump();
+          statusCodes[res.statusCode] = (statusCodes[res.statusCode] ?? 0) + 1;
+          hist.record(Math.max(1, Math.round((performance.now() - sent) * 1000))); // µs, queueing in the pool included
+        },
+        () => {
+          errors++;
+        },
+      ),
+    );
+  }
+  await Promise.all(inFlight);
+  const elapsed = (performance.now() - started) / 1000;
+  await pool.close();
+  const ms = (us: number) => Math.round(us / 10) / 100;
+  return { rps: Math.round(total / elapsed), p50: ms(hist.percentile(50)), p99: ms(hist.percentile(99)), total, seconds: elapsed, statusCodes, errors, timeouts: 0 };
+}
+
+async function pacedRun(job: Extract<LoadJob, { kind: 'paced' }>): Promise<LoadResult & { warmupStatusCodes: Record<string, number> }> {
+  const warmupStatusCodes = job.warmup > 0 ? (await paced(job, job.warmup)).statusCodes : {};
+  say({ phase: 'measure' });
+  return { ...(await paced(job, job.duration)), warmupStatusCodes };
+}
+
 function once(url: URL, r: Req): Promise<[number, number]> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
@@ -102,6 +151,6 @@ async function seq(job: Extract<LoadJob, { kind: 'seq' }>): Promise<SeqResult> {
 // `@<file>`: a job too large for argv (hundreds of tokens exceed Linux's 128 KiB per-argument limit).
 const arg = process.argv[2] ?? '{}';
 const job = JSON.parse(arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg) as LoadJob;
-const result = job.kind === 'seq' ? await seq(job) : await load(job);
+const result = job.kind === 'seq' ? await seq(job) : job.kind === 'paced' ? await pacedRun(job) : await load(job);
 say({ result });
 process.disconnect?.();

@@ -30,7 +30,7 @@ const { values: a } = parseArgs({
   },
 });
 const smoke = a.smoke;
-const scenarios: Scenario[] = a.scenarios ? (a.scenarios.split(',') as Scenario[]) : smoke ? ['get'] : [...SCENARIOS];
+const scenarios: Scenario[] = a.scenarios ? (a.scenarios.split(',') as Scenario[]) : smoke ? ['get', 'mutation-rate'] : [...SCENARIOS];
 if (a.long !== undefined && !scenarios.includes('long')) scenarios.push('long');
 for (const s of scenarios) if (!(SCENARIOS as readonly string[]).includes(s) && s !== 'long') throw new Error(`unknown scenario ${s}; known: ${SCENARIOS.join(', ')}, long`);
 
@@ -71,7 +71,7 @@ const started = new Date();
 const load1 = loadavg()[0] ?? 0;
 const stub = await startTsChild('stub-upstream.ts', []);
 const idp = await startDevIdp();
-const db = scenarios.includes('mutation') ? await throwawayDb() : null;
+const db = scenarios.some((s) => s === 'mutation' || s === 'mutation-rate' || s === 'long') ? await throwawayDb() : null;
 // Outside the repository: only bench/results/*.json is gitignored.
 const profDir = join(tmpdir(), 'cephgate-bench-profiles');
 if (a['cpu-prof']) mkdirSync(profDir, { recursive: true });

@@ -30,7 +30,10 @@ export interface Row {
   readonly extra?: Record<string, unknown>;
 }
 
-export const SCENARIOS = ['get', 'denied', 'mutation', 'policy', 'token', 'c1000'] as const;
+export const SCENARIOS = ['get', 'denied', 'mutation', 'mutation-rate', 'policy', 'token', 'c1000'] as const;
+
+/** The fixed offered load of `mutation-rate`: the audited-mutation throughput target. */
+const MUTATION_RATE = 1000;
 export type Scenario = (typeof SCENARIOS)[number] | 'long';
 
 const BODY = JSON.stringify({ pool_name: 'team-a-rbd', name: 'vm-disk-9', size: 1073741824, features: ['layering'] });
@@ -41,7 +44,7 @@ function row(scenario: string, target: string, m: Measured, extra: Partial<Row> 
   return { scenario, target, rps: m.rps, p50: m.p50, p99: m.p99, rssMb: m.rssEndMb, codes: codesOf(m.statusCodes) + errors, ...extra };
 }
 
-async function loadRows(ctx: BenchContext, o: Options, scenario: string, kinds: readonly TargetKind[], req: (k: TargetKind) => ReturnType<typeof requestFor>, over: Partial<Extract<LoadJob, { kind: 'load' }>> = {}, after?: (k: TargetKind, m: Measured, ask: (msg: Record<string, unknown>) => Promise<Record<string, unknown>>) => Promise<Partial<Row>>): Promise<Row[]> {
+async function loadRows(ctx: BenchContext, o: Options, scenario: string, kinds: readonly TargetKind[], req: (k: TargetKind) => ReturnType<typeof requestFor>, over: Partial<Extract<LoadJob, { kind: 'load' }>> | { readonly kind: 'paced'; readonly rate: number } = {}, after?: (k: TargetKind, m: Measured, ask: (msg: Record<string, unknown>) => Promise<Record<string, unknown>>) => Promise<Partial<Row>>): Promise<Row[]> {
   const rows: Row[] = [];
   for (const kind of kinds) {
     if (kind === 'B2' && NGINX === null) continue;
@@ -53,7 +56,7 @@ async function loadRows(ctx: BenchContext, o: Options, scenario: string, kinds: 
       continue;
     }
     try {
-      const m = await measure(t, { kind: 'load', url: t.url, connections: o.connections, duration: o.duration, warmup: o.warmup, requests: [req(kind)], ...over });
+      const m = await measure(t, { kind: 'load', url: t.url, connections: o.connections, duration: o.duration, warmup: o.warmup, requests: [req(kind)], ...over } as LoadJob);
       const child = t.child;
       rows.push(row(scenario, kind, m, after ? await after(kind, m, (msg) => child.ask(msg)) : {}));
     } finally {
@@ -80,6 +83,20 @@ export async function runScenario(s: Scenario, ctx: BenchContext, o: Options): P
         const outcomes = Number(stats.outcomes ?? 0);
         const lost = Math.max(0, forwarded - outcomes);
         return { note: `audit: ${stats.intents} intents, ${outcomes} outcomes for ${forwarded} answered 201; lost ${lost}`, extra: { ...stats, forwarded, lost } };
+      });
+      return { rows };
+    }
+    case 'mutation-rate': {
+      // Latency at the same offered load with and without the audit log: the audit's p99 overhead.
+      // (At saturation the p99 gap only restates the throughput gap: closed-loop clients queue.)
+      const rate = o.smoke ? 100 : MUTATION_RATE;
+      const rows = await loadRows(ctx, o, 'mutation-rate', ['G-noaudit', 'G-pg'], (k) => requestFor(ctx, k, 'POST', '/api/block/image', { body: BODY }), { kind: 'paced', rate }, async (k, m, ask) => {
+        const base = { extra: { rate } as Record<string, unknown>, note: `offered ${rate} req/s` };
+        if (k !== 'G-pg') return base;
+        const stats = await ask({ cmd: 'stats' });
+        const forwarded = (m.statusCodes['201'] ?? 0) + (m.warmupStatusCodes['201'] ?? 0);
+        const lost = Math.max(0, forwarded - Number(stats.outcomes ?? 0));
+        return { note: `offered ${rate} req/s; audit: ${stats.intents} intents, ${stats.outcomes} outcomes for ${forwarded} answered 201; lost ${lost}`, extra: { ...stats, rate, forwarded, lost } };
       });
       return { rows };
     }
@@ -114,7 +131,8 @@ export async function runScenario(s: Scenario, ctx: BenchContext, o: Options): P
     }
     case 'long': {
       const amount = o.long ?? 1_000_000;
-      const rows = await loadRows(ctx, o, 'long', ['G'], (k) => requestFor(ctx, k, 'GET', '/api/pool'), { amount, warmup: 2 }, async (_k, m) => ({
+      // The production shape: the audit log in Postgres (PGlite's WASM heap alone is ~400 MB of RSS).
+      const rows = await loadRows(ctx, o, 'long', [ctx.pgUrl === null ? 'G' : 'G-pg'], (k) => requestFor(ctx, k, 'GET', '/api/pool'), { amount, warmup: 2 }, async (_k, m) => ({
         note: `${amount} requests; RSS start ${m.rssStartMb} MB, max ${m.rssMaxMb} MB, end ${m.rssEndMb} MB`,
         extra: { rssStartMb: m.rssStartMb, rssMaxMb: m.rssMaxMb, rssEndMb: m.rssEndMb },
       }));

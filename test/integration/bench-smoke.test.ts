@@ -1,5 +1,5 @@
 // Keeps the benchmark harness from rotting: runs `bench/run.ts --smoke` (about a second per row) and checks
-// the table has every baseline row and G with numbers > 0. No timing targets here: those live in the bench table.
+// the table has every baseline row and G with numbers > 0, and the paced audited-mutation rows. No timing targets here: those live in the bench table.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -38,6 +38,11 @@ test('the bench harness runs and reports every baseline row and the gateway', { 
       assert.ok((row.rssMb ?? 0) > 0, `get/${target}: RSS read`);
       assert.match(row.codes, /^200:\d+$/, `get/${target}: every answer 200 (${row.codes})`);
     }
+    // The paced (open-loop) generator behind the audited-mutation latency row.
+    const paced = report.rows.find((r) => r.scenario === 'mutation-rate' && r.target === 'G-noaudit');
+    assert.ok(paced, 'row mutation-rate/G-noaudit present');
+    assert.match(paced.codes, /^201:\d+$/, `mutation-rate/G-noaudit: every answer 201 (${paced.codes})`);
+    assert.ok(paced.p99 >= paced.p50 && paced.p99 > 0, 'mutation-rate/G-noaudit: latencies reported');
     assert.ok(report.stages && Object.keys(report.stages).length > 0, 'G reports which stages were real');
   } finally {
     rmSync(dir, { recursive: true, force: true });
