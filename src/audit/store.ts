@@ -1,7 +1,7 @@
 // The audit store: an AuditSink with group commit. Callers enqueue events; one writer per process
-// appends whole batches to the hash chain in one transaction and resolves each caller after COMMIT.
+// appends whole batches to the hash chain in one statement and resolves each caller after it commits.
 
-import { getTableColumns, sql } from 'drizzle-orm';
+import { eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database, Db } from '../db/database.ts';
 import { auditChainHead, auditIntents, auditOutcomes } from '../db/schema.ts';
@@ -13,14 +13,12 @@ import { createRedactor, type Redactor } from './redact.ts';
 
 export interface AuditStoreOptions {
   readonly redactor?: Redactor;
-  /** Most events per transaction. */
+  /** Most events per batch (one statement, one commit). */
   readonly batchMax?: number;
   /** Most events waiting; beyond it calls reject at once. */
   readonly queueMax?: number;
   /** recordIntent / recordOutcome reject when not committed within this bound. */
   readonly timeoutMs?: number;
-  /** Transactions in flight at once (default: 2 on Postgres, 1 on PGlite). */
-  readonly writers?: number;
   /** Close the database with the store. */
   readonly ownsDatabase?: boolean;
   /** Write failures (the caller also gets a rejection; this is for the log). */
@@ -30,6 +28,8 @@ export interface AuditStoreOptions {
 export interface AuditStore extends AuditSink {
   readonly database: Database;
   readonly db: Db;
+  /** Resolves once every event enqueued before the call is committed (or has failed). */
+  flush(): Promise<void>;
 }
 
 type Pending =
@@ -65,11 +65,10 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
   const queueMax = opts.queueMax ?? 20000;
   const timeoutMs = opts.timeoutMs ?? 2000;
   const queue: Pending[] = [];
-  // One transaction in flight. Two on Postgres (the next batch built and sent while the previous one
-  // commits) measured worse: the chain-head row lock serialises them anyway, so the second only waits
-  // inside its transaction while the queue is split in two (bench mutation-rate, 1,000 audited POST/s:
-  // p50 7.0 -> 5.5 ms, p99 25.9 -> 17.6 ms with one; the same 3,700/s at saturation).
-  const writers = opts.writers ?? 1;
+  // One batch in flight: appends move the chain head from one known state to the next, so a second
+  // writer in the same process would only collide with the first. (With the earlier locking
+  // transaction, two writers also measured worse than one: 1,000 audited POST/s, p99 25.9 vs 17.6 ms.)
+  const writers = 1;
   const active = new Set<Promise<void>>();
   let closed = false;
 
@@ -140,40 +139,54 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
     }
   }
 
-  /** One transaction: lock the chain head, hash the batch onto it, insert, move the head. Returns
-   *  outcome events skipped because their intent does not exist. Two statements inside BEGIN/COMMIT
-   *  (every round trip is paid by each request waiting on this batch): one reads and locks the head
-   *  and checks the outcomes' intents, one inserts both kinds of rows and moves the head. */
-  async function appendEvents(batch: Pending[]): Promise<Pending[]> {
+  // The chain head as this writer last saw it (null: read it first). Appends are optimistic: the
+  // statement moves the head only from exactly this (seq, hash), and inserts only if it did. Another
+  // writer (a second gateway instance) having moved it makes the statement a no-op, and the batch is
+  // appended again under the head's row lock. One statement in autocommit is one round trip and one
+  // commit per batch; the locking transaction alone took four (BEGIN, SELECT ... FOR UPDATE, insert, COMMIT).
+  let head: ChainHead | null = null;
+  // Intents this writer committed whose outcome has not come yet: their outcomes need no lookup.
+  const awaitingOutcome = new Set<string>();
+
+  /** Optimistic first; when another writer moved the head, wait for its row lock in a transaction
+   *  (a fair queue: a busy writer that never needs to re-read cannot starve a retrying one). */
+  async function append(events: readonly Pending[]): Promise<ChainHead> {
+    head ??= await readHead(db, false);
+    const chained = chain(events, head);
+    if (await appendIfHeadIs(db, head, chained)) return { seq: chained.seq, hash: chained.hash };
     return database.transaction(async (tx) => {
-      const batchIntents = new Set(batch.filter((p) => p.kind === 'intent').map((p) => p.draft.id));
-      const asked = [...new Set(batch.flatMap((p) => (p.kind === 'outcome' && !batchIntents.has(p.draft.recordId) ? [p.draft.recordId] : [])))];
-      const head = await lockHead(tx, asked);
-      const known = new Set([...batchIntents, ...head.known]);
-      let { seq, hash } = head;
-      const intents: IntentRow[] = [];
-      const outcomes: OutcomeRow[] = [];
-      const orphans: Pending[] = [];
-      for (const p of batch) {
-        if (p.kind === 'outcome' && !known.has(p.draft.recordId)) {
-          orphans.push(p);
-          continue;
-        }
-        seq += 1;
-        const prevHash = hash;
-        if (p.kind === 'intent') {
-          const row = { ...p.draft, seq };
-          hash = chainHash(prevHash, eventContent('intent', row));
-          intents.push({ ...row, prevHash, hash });
-        } else {
-          const row = { ...p.draft, seq };
-          hash = chainHash(prevHash, eventContent('outcome', row));
-          outcomes.push({ ...row, prevHash, hash });
-        }
-      }
-      await insertAndMoveHead(tx, intents, outcomes, seq, hash);
-      return orphans;
+      const locked = await readHead(tx, true);
+      const again = chain(events, locked);
+      if (!(await appendIfHeadIs(tx, locked, again))) throw new Error('audit chain head moved under its row lock');
+      return { seq: again.seq, hash: again.hash };
     });
+  }
+
+  /** Appends the batch to the chain. Returns outcome events skipped because their intent does not exist. */
+  async function appendEvents(batch: Pending[]): Promise<Pending[]> {
+    const batchIntents = new Set(batch.filter((p) => p.kind === 'intent').map((p) => p.draft.id));
+    const intentKnown = (id: string) => batchIntents.has(id) || awaitingOutcome.has(id);
+    const unknownIds = [...new Set(batch.flatMap((p) => (p.kind === 'outcome' && !intentKnown(p.draft.recordId) ? [p.draft.recordId] : [])))];
+    const found = new Set(unknownIds.length > 0 ? await existingIntents(db, unknownIds) : []);
+    const orphans = batch.filter((p) => p.kind === 'outcome' && !intentKnown(p.draft.recordId) && !found.has(p.draft.recordId));
+    const orphaned = new Set(orphans);
+    const events = batch.filter((p) => !orphaned.has(p));
+    try {
+      head = await append(events);
+    } catch (err) {
+      head = null; // the statement may have committed without our hearing it: read the head again
+      throw err;
+    }
+    for (const p of events) {
+      if (p.kind === 'intent' && p.draft.finalStatus === null) awaitingOutcome.add(p.draft.id);
+      else if (p.kind === 'outcome') awaitingOutcome.delete(p.draft.recordId);
+    }
+    // Bounded in case outcomes never come (a bug must not grow memory): evicted ids fall back to a lookup.
+    for (const id of awaitingOutcome) {
+      if (awaitingOutcome.size <= AWAITING_MAX) break;
+      awaitingOutcome.delete(id);
+    }
+    return orphans;
   }
 
   return {
@@ -199,6 +212,13 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
         return false;
       }
     },
+    async flush(): Promise<void> {
+      // One writer takes the queue in order: once the last event queued now has left the queue,
+      // the batch holding it is the active one, and everything before it was in earlier batches.
+      const last = queue.at(-1);
+      while (last !== undefined && queue.includes(last)) await Promise.allSettled([...active]);
+      await Promise.allSettled([...active]);
+    },
     async close(): Promise<void> {
       closed = true;
       while (active.size > 0) await Promise.all(active);
@@ -209,18 +229,43 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
 
 function noop(): void {}
 
-/** Locks the chain head (FOR UPDATE orders concurrent writers) and returns which of `asked` intents exist. */
-async function lockHead(tx: Db, asked: readonly string[]): Promise<{ seq: number; hash: string; known: string[] }> {
-  const idType = sql.raw(auditIntents.id.getSQLType());
-  const result = (await tx.execute(sql`
-    select h.seq::text as seq, h.hash,
-      coalesce((select json_agg(i.id) from ${auditIntents} i
-        where i.id in (select x::${idType} from jsonb_array_elements_text(${JSON.stringify(asked)}::jsonb) x)), '[]') as known
-    from ${auditChainHead} h where h.id = 1 for update of h`)) as unknown as { rows: { seq: string; hash: string; known: string[] | string }[] };
-  const row = result.rows[0];
+interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+const AWAITING_MAX = 50_000;
+
+async function readHead(db: Db, lock: boolean): Promise<ChainHead> {
+  const q = db.select().from(auditChainHead).where(eq(auditChainHead.id, 1));
+  const [row] = lock ? await q.for('update') : await q;
   if (row === undefined) throw new Error('audit chain head missing: run migrations');
-  const known = typeof row.known === 'string' ? (JSON.parse(row.known) as string[]) : row.known;
-  return { seq: Number(row.seq), hash: row.hash, known };
+  return { seq: row.seq, hash: row.hash };
+}
+
+async function existingIntents(db: Db, ids: readonly string[]): Promise<string[]> {
+  return (await db.select({ id: auditIntents.id }).from(auditIntents).where(inArray(auditIntents.id, [...ids]))).map((r) => r.id);
+}
+
+/** Numbers and hashes the events onto `head`, in order. */
+function chain(events: readonly Pending[], head: ChainHead): { intents: IntentRow[]; outcomes: OutcomeRow[]; seq: number; hash: string } {
+  let { seq, hash } = head;
+  const intents: IntentRow[] = [];
+  const outcomes: OutcomeRow[] = [];
+  for (const p of events) {
+    seq += 1;
+    const prevHash = hash;
+    if (p.kind === 'intent') {
+      const row = { ...p.draft, seq };
+      hash = chainHash(prevHash, eventContent('intent', row));
+      intents.push({ ...row, prevHash, hash });
+    } else {
+      const row = { ...p.draft, seq };
+      hash = chainHash(prevHash, eventContent('outcome', row));
+      outcomes.push({ ...row, prevHash, hash });
+    }
+  }
+  return { intents, outcomes, seq, hash };
 }
 
 /** The columns of a table as `jsonb_to_recordset` needs them, and rows as JSON under the column names. */
@@ -233,19 +278,29 @@ function recordset(table: PgTable, rows: readonly object[]): { names: string; de
   };
 }
 
-/** Inserts the batch's intents and outcomes and moves the chain head in ONE statement (data-modifying
- *  CTEs), each table's rows as ONE JSON parameter expanded by jsonb_to_recordset: drizzle's multi-row
- *  VALUES builder costs ~0.5 ms per row at 30 columns, which alone capped group commit. */
-async function insertAndMoveHead(tx: Db, intents: readonly IntentRow[], outcomes: readonly OutcomeRow[], seq: number, hash: string): Promise<void> {
-  const i = recordset(auditIntents, intents);
-  const o = recordset(auditOutcomes, outcomes);
-  await tx.execute(sql`
-    with new_intents as (
-      insert into ${auditIntents} (${sql.raw(i.names)}) select ${sql.raw(i.names)} from jsonb_to_recordset(${i.json}::jsonb) as x(${sql.raw(i.defs)})
+/**
+ * ONE statement (data-modifying CTEs, autocommit): move the head from exactly `from` to the new
+ * (seq, hash), and insert the rows only if it moved. A concurrent writer's UPDATE of the same row
+ * waits for this one to commit, then finds seq changed and moves nothing (READ COMMITTED re-checks
+ * the WHERE on the new row version), so two writers can never chain onto the same head. Each table's
+ * rows travel as ONE JSON parameter expanded by jsonb_to_recordset: drizzle's multi-row VALUES
+ * builder costs ~0.5 ms per row at 30 columns, which alone capped group commit.
+ */
+async function appendIfHeadIs(db: Db, from: ChainHead, c: { intents: readonly IntentRow[]; outcomes: readonly OutcomeRow[]; seq: number; hash: string }): Promise<boolean> {
+  const i = recordset(auditIntents, c.intents);
+  const o = recordset(auditOutcomes, c.outcomes);
+  const result = (await db.execute(sql`
+    with moved as (
+      update ${auditChainHead} set seq = ${c.seq}, hash = ${c.hash} where id = 1 and seq = ${from.seq} and hash = ${from.hash} returning 1
+    ), new_intents as (
+      insert into ${auditIntents} (${sql.raw(i.names)})
+      select ${sql.raw(i.names)} from jsonb_to_recordset(${i.json}::jsonb) as x(${sql.raw(i.defs)}) where exists (select 1 from moved)
     ), new_outcomes as (
-      insert into ${auditOutcomes} (${sql.raw(o.names)}) select ${sql.raw(o.names)} from jsonb_to_recordset(${o.json}::jsonb) as x(${sql.raw(o.defs)})
+      insert into ${auditOutcomes} (${sql.raw(o.names)})
+      select ${sql.raw(o.names)} from jsonb_to_recordset(${o.json}::jsonb) as x(${sql.raw(o.defs)}) where exists (select 1 from moved)
     )
-    update ${auditChainHead} set seq = ${seq}, hash = ${hash} where id = 1`);
+    select count(*)::int as moved from moved`)) as unknown as { rows: { moved: number }[] };
+  return (result.rows[0]?.moved ?? 0) === 1;
 }
 
 function lateOutcome(): AuditOutcome {

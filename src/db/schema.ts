@@ -118,8 +118,9 @@ export const auditOutcomes = pgTable(
   (t) => [uniqueIndex('audit_outcomes_seq_uq').on(t.seq), index('audit_outcomes_status_idx').on(t.status)],
 );
 
-/** One row (id = 1): the chain head. Writers lock it FOR UPDATE, which serializes appends across
- *  every gateway instance sharing the database. */
+/** One row (id = 1): the chain head. Every append moves it from exactly the (seq, hash) it chained
+ *  onto, in the same statement as its inserts, which serializes appends across every gateway
+ *  instance sharing the database (src/audit/store.ts). */
 export const auditChainHead = pgTable(
   'audit_chain_head',
   {

@@ -1,5 +1,5 @@
 // The request pipeline for Ceph API calls, stage by stage:
-// authenticate -> match route -> read body -> decide -> audit intent -> forward -> audit outcome -> respond.
+// authenticate -> match route -> read body -> decide -> audit intent -> forward -> audit outcome (queued) -> respond.
 // Every refusal is a GatewayError; refusals of identified or unidentified callers are audited.
 // Fail closed: an error in any stage before forwarding means nothing is forwarded.
 
@@ -113,7 +113,7 @@ export function createGatewayHandler(deps: PipelineDeps) {
       });
     } catch (err) {
       state.upstreamMs = performance.now() - started;
-      if (auditId !== null) await auditOutcome(deps, auditId, forwardedAt, null, err instanceof GatewayError ? err.status : 502, null, err);
+      if (auditId !== null) void auditOutcome(deps, auditId, forwardedAt, null, err instanceof GatewayError ? err.status : 502, null, err);
       throw err;
     }
     state.upstreamMs = performance.now() - started;
@@ -123,11 +123,15 @@ export function createGatewayHandler(deps: PipelineDeps) {
     // Only answers that really came from Ceph measure Ceph's latency.
     if (!upstream.shared) deps.metrics.upstreamSeconds.observe({ cluster: route.cluster }, state.upstreamMs / 1000);
 
-    // 7-8. Audit outcome (needs Ceph's small answer for errors and task names), then respond.
+    // 7-8. Audit outcome (needs Ceph's small answer for errors and task names), then respond. The
+    // outcome is queued before the client is answered and committed with the next group commit,
+    // not waited for: the intent already made the call durable, and Ceph has acted either way. If
+    // the process died in between, the record would stay `unknown`, exactly as when the outcome
+    // write fails. The audit API flushes the queue before it reads (read-your-writes).
     return await sendUpstreamResponse(c, upstream, {
       inspect: auditId !== null,
       onInspected: async (answerBody) => {
-        if (auditId !== null) await auditOutcome(deps, auditId, forwardedAt, upstream.status, upstream.status, answerBody, null);
+        if (auditId !== null) void auditOutcome(deps, auditId, forwardedAt, upstream.status, upstream.status, answerBody, null);
       },
     }).then((sent) => sent ?? RESPONSE_ALREADY_SENT);
   };

@@ -178,8 +178,11 @@ export interface AuditOutcome {
 export interface AuditSink {
   /** Commit the intent durably. Rejects when the store cannot take it: the caller then refuses with 503. */
   recordIntent(intent: AuditIntent): Promise<void>;
-  /** Add the outcome to a committed intent. */
+  /** Add the outcome to a committed intent. Enqueued synchronously: the pipeline answers the client
+   *  without waiting for the commit. */
   recordOutcome(id: string, outcome: AuditOutcome): Promise<void>;
+  /** Resolves once everything recorded before the call is committed (read-your-writes for the audit API). */
+  flush?(): Promise<void>;
   /** True when the store answers (for /readyz). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

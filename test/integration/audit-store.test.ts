@@ -286,7 +286,7 @@ function storeSuite(kind: 'pglite' | 'postgres'): void {
       const r = await relay(target);
       const viaRelay = new URL(target);
       viaRelay.host = `127.0.0.1:${r.port}`;
-      const s2 = createAuditStore(await openDatabase({ url: viaRelay.toString(), poolMax: 2 }), { timeoutMs: 800, ownsDatabase: true, writers: 1 });
+      const s2 = createAuditStore(await openDatabase({ url: viaRelay.toString(), poolMax: 2 }), { timeoutMs: 800, ownsDatabase: true });
       try {
         await s2.recordIntent(intent()); // warm connection
         r.freeze();

@@ -58,8 +58,13 @@ describe('metrics, health and readiness on the admin listener only', () => {
     assert.equal((await call('GET', '/api/pool')).status, 401);
     // An allowed mutation is audited before and after it reaches Ceph (intent + outcome); harmless: noout stays off.
     assert.equal((await call('PUT', '/api/osd/flags/individual', carol, { ids: [0], flags: { noout: false } })).status, 200);
-    const after = await scrape();
+    // The outcome is committed just after the answer (docs/audit.md): wait for its write to be timed.
+    let after = await scrape();
     const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
+    for (let i = 0; i < 50 && delta('cephgate_audit_write_duration_seconds_count', { kind: 'outcome' }) < 1; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await scrape();
+    }
 
     assert.equal(delta('cephgate_requests_total', { route: '/api/health/minimal', method: 'GET', decision: 'allow', status: '200' }), 2);
     assert.equal(delta('cephgate_requests_total', { route: '/api/pool', method: 'POST', decision: 'deny', status: '403' }), 1);
