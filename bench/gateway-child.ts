@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { createAuditStore } from '../src/audit/store.ts';
@@ -114,7 +116,15 @@ async function counts(): Promise<Record<string, number>> {
   return { intents: now.intents - atStart.intents, outcomes: now.outcomes - atStart.outcomes };
 }
 
-process.on('message', (m: { cmd?: string }) => {
+process.on('message', (m: { cmd?: string; gc?: boolean }) => {
+  if (m.cmd === 'memory') {
+    // With gc: after a full collection, so heapUsed is what the gateway really holds, not garbage waiting for one.
+    if (m.gc === true) {
+      setFlagsFromString('--expose-gc');
+      (runInNewContext('gc') as () => void)();
+    }
+    process.send?.({ reply: true, ...process.memoryUsage() });
+  }
   if (m.cmd === 'stats') void counts().then((c) => process.send?.({ reply: true, ...c }), (err: Error) => process.send?.({ reply: true, error: err.message }));
 });
 

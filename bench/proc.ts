@@ -34,6 +34,15 @@ export function startTsChild(script: string, args: readonly string[], opts: { no
   return adopt(proc, script, opts.timeoutMs ?? 60_000);
 }
 
+/** Runs a compiled `bench/<script>.js` from `dir` (see `--compiled`) with plain node, as production runs dist/. */
+export function startCompiledChild(dir: string, script: string, args: readonly string[], opts: { nodeArgs?: readonly string[]; timeoutMs?: number } = {}): Promise<Child> {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(dir, 'bench', script.replace(/\.ts$/, '.js')), ...args], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    cwd: join(BENCH_DIR, '..'),
+  });
+  return adopt(proc, script, opts.timeoutMs ?? 60_000);
+}
+
 function adopt(proc: ChildProcess, what: string, timeoutMs: number): Promise<Child> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -3,7 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +27,7 @@ const { values: a } = parseArgs({
     rules: { type: 'string', default: '1000' },
     shape: { type: 'string', default: 'teams' },
     'cpu-prof': { type: 'boolean', default: false },
+    compiled: { type: 'boolean', default: false },
   },
 });
 const smoke = a.smoke;
@@ -75,6 +76,19 @@ const db = scenarios.some((s) => s === 'mutation' || s === 'mutation-rate' || s 
 // Outside the repository: only bench/results/*.json is gitignored.
 const profDir = join(tmpdir(), 'cephgate-bench-profiles');
 if (a['cpu-prof']) mkdirSync(profDir, { recursive: true });
+// --compiled: G runs from tsc's output with plain node, as `cephgate serve` runs from dist/ (no tsx
+// loader in the process: what the RSS target is about).
+let compiledDir: string | null = null;
+if (a.compiled) {
+  // Inside the project (node_modules/.cache), so that the compiled files resolve the project's packages.
+  const cache = join(BENCH_DIR, '..', 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  compiledDir = mkdtempSync(join(cache, 'cephgate-bench-dist-'));
+  console.error(`-- compiling with tsc into ${compiledDir}`);
+  // Data files found relative to the code (migrations, the example policies): linked next to the compiled tree.
+  for (const d of ['drizzle', 'policies']) symlinkSync(join(BENCH_DIR, '..', d), join(compiledDir, d));
+  execFileSync(process.execPath, [join(BENCH_DIR, '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(BENCH_DIR, '..', 'tsconfig.json'), '--outDir', compiledDir, '--noEmit', 'false'], { stdio: 'inherit' });
+}
 const ctx: BenchContext = {
   stub,
   stubToken: String(stub.info.token),
@@ -84,6 +98,7 @@ const ctx: BenchContext = {
   rules: Number(a.rules),
   shape: a.shape,
   gatewayNodeArgs: a['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+  compiledDir,
   stages: null,
 };
 const opts = {
@@ -115,6 +130,7 @@ try {
   await stub.stop();
   await idp.stop();
   await db?.drop();
+  if (compiledDir !== null) rmSync(compiledDir, { recursive: true, force: true });
 }
 
 const table = withRatios(rows);
@@ -123,7 +139,7 @@ const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? '', memGb: Mat
 const loadAvg = { start: load1, end: loadavg()[0] ?? 0 };
 const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
 console.log(`\ncephgate bench ${started.toISOString()} (${gitSha()}); ${machine.cpus} cores ${machine.model}; load average ${loadAvg.start.toFixed(2)} -> ${loadAvg.end.toFixed(2)}`);
-console.log(`options: duration ${opts.duration}s, connections ${opts.connections}, warm-up ${opts.warmup}s, ${ctx.rules} rules (${ctx.shape})`);
+console.log(`options: duration ${opts.duration}s, connections ${opts.connections}, warm-up ${opts.warmup}s, ${ctx.rules} rules (${ctx.shape}); G ${compiledDir === null ? 'under tsx' : 'compiled by tsc, plain node'}`);
 if (ctx.stages) console.log(`G stages: ${Object.entries(ctx.stages).map(([k, v]) => `${k}=${v}`).join('; ')}`);
 console.log(`\n${formatTable(table)}`);
 if (policy) console.log(`\npolicy decide() microbenchmark\n${formatPolicy(policy)}`);

@@ -132,10 +132,18 @@ export async function runScenario(s: Scenario, ctx: BenchContext, o: Options): P
     case 'long': {
       const amount = o.long ?? 1_000_000;
       // The production shape: the audit log in Postgres (PGlite's WASM heap alone is ~400 MB of RSS).
-      const rows = await loadRows(ctx, o, 'long', [ctx.pgUrl === null ? 'G' : 'G-pg'], (k) => requestFor(ctx, k, 'GET', '/api/pool'), { amount, warmup: 2 }, async (_k, m) => ({
-        note: `${amount} requests; RSS start ${m.rssStartMb} MB, max ${m.rssMaxMb} MB, end ${m.rssEndMb} MB`,
-        extra: { rssStartMb: m.rssStartMb, rssMaxMb: m.rssMaxMb, rssEndMb: m.rssEndMb },
-      }));
+      const rows = await loadRows(ctx, o, 'long', [ctx.pgUrl === null ? 'G' : 'G-pg'], (k) => requestFor(ctx, k, 'GET', '/api/pool'), { amount, warmup: 2 }, async (_k, m, ask) => {
+        // RSS right after the last answer, then after 10 idle seconds (V8 gives pages back lazily),
+        // then after a forced full GC, with the live heap: what the gateway holds vs what V8 keeps.
+        await new Promise((r) => setTimeout(r, o.smoke ? 1000 : 10_000));
+        const idleMb = (await ask({ cmd: 'memory', gc: false })).rss;
+        const mem = await ask({ cmd: 'memory', gc: true });
+        const mb = (v: unknown) => Math.round(Number(v ?? 0) / 2 ** 20);
+        return {
+          note: `${amount} requests; RSS start ${m.rssStartMb} MB, max ${m.rssMaxMb} MB, end ${m.rssEndMb} MB, 10 s idle ${mb(idleMb)} MB, after a full GC ${mb(mem.rss)} MB (V8 heap ${mb(mem.heapUsed)}/${mb(mem.heapTotal)} MB used/total)`,
+          extra: { rssStartMb: m.rssStartMb, rssMaxMb: m.rssMaxMb, rssEndMb: m.rssEndMb, rssIdleMb: mb(idleMb), rssAfterGcMb: mb(mem.rss), heapUsedMb: mb(mem.heapUsed), heapTotalMb: mb(mem.heapTotal), externalMb: mb(mem.external) },
+        };
+      });
       return { rows };
     }
   }

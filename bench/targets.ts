@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNginx } from './baselines/nginx.ts';
 import type { LoadJob, LoadResult, Req, SeqResult } from './load.ts';
-import { BENCH_DIR, type Child, rssMb, startTsChild } from './proc.ts';
+import { BENCH_DIR, type Child, rssMb, startCompiledChild, startTsChild } from './proc.ts';
 
 export type TargetKind = 'B0' | 'B1' | 'B2' | 'G' | 'G-noaudit' | 'G-pglite' | 'G-pg';
 
@@ -21,6 +21,8 @@ export interface BenchContext {
   readonly shape: string;
   /** Extra node flags for G (e.g. --cpu-prof). */
   readonly gatewayNodeArgs: readonly string[];
+  /** G runs from JavaScript compiled here by tsc (`--compiled`) instead of under tsx. */
+  readonly compiledDir: string | null;
   /** Which stages of G were real, as G reported them. */
   stages: Record<string, string> | null;
 }
@@ -50,7 +52,8 @@ export async function startTarget(ctx: BenchContext, kind: TargetKind): Promise<
       const audit = kind === 'G-noaudit' ? 'none' : kind === 'G-pg' ? 'pg' : 'pglite';
       if (audit === 'pg' && ctx.pgUrl === null) throw new Error('Postgres unavailable');
       const args = ['--upstream', stubUrl, '--issuer', ctx.issuer, '--audit', audit, '--rules', String(ctx.rules), '--shape', ctx.shape, ...(ctx.pgUrl ? ['--pg-url', ctx.pgUrl] : [])];
-      const c = await startTsChild('gateway-child.ts', args, { nodeArgs: ctx.gatewayNodeArgs, timeoutMs: 120_000 });
+      const opts = { nodeArgs: ctx.gatewayNodeArgs, timeoutMs: 120_000 };
+      const c = ctx.compiledDir === null ? await startTsChild('gateway-child.ts', args, opts) : await startCompiledChild(ctx.compiledDir, 'gateway-child.ts', args, opts);
       ctx.stages ??= c.info.stages as Record<string, string>;
       return { child: c, url: urlOf(c), shared: false };
     }
