@@ -109,7 +109,7 @@ export const apiKeysSchema = z
 
 export const tokenCacheSchema = z
   .object({
-    /** Verified bearer tokens kept (LRU); 0 disables the cache. */
+    /** Verified bearer tokens kept (the oldest inserted is evicted first); 0 disables the cache. */
     max_entries: z.number().int().min(0).default(10000),
     /** Longest a verified token is served from cache (never beyond its `exp`), in seconds. */
     max_ttl_seconds: z.number().int().min(0).default(300),

@@ -1,4 +1,4 @@
-// A bounded LRU of verified bearer tokens. SECURITY.md class 3: a key that omits what was validated
+// A bounded cache of verified bearer tokens (oldest inserted evicted first). SECURITY.md class 3: a key that omits what was validated
 // lets one check stand in for another. One cache belongs to one authenticator, i.e. to one fixed set
 // of validation inputs (issuers, audiences, algorithms, skew, typ, scopes), so within it the token
 // itself is the whole key: a token never hits in a cache built for other settings.
@@ -20,9 +20,12 @@ export class VerifiedTokenCache<V> {
   get(token: string, nowMs: number): V | undefined {
     const e = this.#entries.get(token);
     if (e === undefined) return undefined;
-    this.#entries.delete(token);
-    if (nowMs >= e.until) return undefined;
-    this.#entries.set(token, e); // most recently used goes last
+    if (nowMs >= e.until) {
+      this.#entries.delete(token);
+      return undefined;
+    }
+    // Eviction is by insertion order, not last use: moving the entry on every hit (delete + set of a
+    // ~1 kB key) was 2.4% of a proxied request, and an evicted busy token costs one verification.
     return e.value;
   }
 
