@@ -3,19 +3,18 @@
 // /api/health/full every second, counting the calls cephgate actually sent to Ceph.
 // Run: npx tsx bench/ceph-real.ts [--duration 10] [--connections 10] [--pollers 200]
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
 import { request } from 'undici';
 import { startCluster } from '../scripts/ceph/cluster.ts';
 import { startDevIdp } from '../scripts/dev-idp/provider.ts';
 import { validateConfig } from '../src/config/load.ts';
 import { buildGateway } from '../src/server/build.ts';
 import { createPublicServer } from '../src/server/listeners.ts';
-import { createLogger } from '../src/server/logger.ts';
+import { createLogger, logDestination } from '../src/server/logger.ts';
 import type { LoadJob, LoadResult } from './load.ts';
 import { runJson } from './proc.ts';
 
@@ -23,6 +22,21 @@ const { values: a } = parseArgs({ options: { duration: { type: 'string', default
 const V1 = 'application/vnd.ceph.api.v1.0+json';
 const work = mkdtempSync(join(tmpdir(), 'cephgate-bench-ceph-'));
 const say = (s: string) => console.error(`# ${s}`);
+
+/** CPU time (clock ticks, 1/100 s) of the cluster's ceph-mgr processes, from /proc. */
+function mgrTicks(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('ceph-mgr')) continue;
+      const f = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+      total += Number(f[11]) + Number(f[12]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
 
 const cluster = await startCluster({ name: 'bench', log: () => {} });
 try {
@@ -48,7 +62,7 @@ try {
     },
     'bench',
   );
-  const log = createLogger(config.logging, pino.destination({ dest: join(work, 'access.log'), sync: false }));
+  const log = createLogger(config.logging, logDestination(config.logging, join(work, 'access.log')));
   const gw = await buildGateway(config, log);
   const server = createPublicServer(gw.app, config, log, gw.fastPath);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -63,11 +77,24 @@ try {
   // Alternated, twice each: the mgr's throughput drifts over a run (caches, its own timers), and
   // measuring one side always first would hand the drift to the ratio.
   const runs: { direct: LoadResult[]; via: LoadResult[] } = { direct: [], via: [] };
+  // CPU share of the mgr and of this process (the gateway) during each run: the mgr is one
+  // GIL-bound process, and everything else shares the machine's other core with it.
+  const cpu: { direct: { mgr: number; gateway: number }[]; via: { mgr: number; gateway: number }[] } = { direct: [], via: [] };
+  const measured = async (side: 'direct' | 'via', url: string, headers: Record<string, string>) => {
+    const mgr0 = mgrTicks();
+    const gw0 = process.cpuUsage();
+    const t0 = performance.now();
+    const r = (await runJson<{ result: LoadResult }>('load.ts', [JSON.stringify(job(url, headers))])).result;
+    const secs = (performance.now() - t0) / 1000;
+    const gw = process.cpuUsage(gw0);
+    cpu[side].push({ mgr: Math.round((mgrTicks() - mgr0) / secs), gateway: Math.round((gw.user + gw.system) / 1e4 / secs) });
+    runs[side].push(r);
+  };
   for (let round = 0; round < 2; round++) {
     say(`round ${round + 1}: direct to the dashboard: GET /api/summary`);
-    runs.direct.push((await runJson<{ result: LoadResult }>('load.ts', [JSON.stringify(job(dashboard, { accept: V1, authorization: `Bearer ${cephToken}` }))])).result);
+    await measured('direct', dashboard, { accept: V1, authorization: `Bearer ${cephToken}` });
     say(`round ${round + 1}: through cephgate: GET /api/summary (RS256 token, example policies, version rewrite, token injection)`);
-    runs.via.push((await runJson<{ result: LoadResult }>('load.ts', [JSON.stringify(job(gwUrl, { accept: 'application/json', authorization: `Bearer ${userToken}` }))])).result);
+    await measured('via', gwUrl, { accept: 'application/json', authorization: `Bearer ${userToken}` });
   }
   const summed = (rs: LoadResult[]) => ({ rps: Math.round(rs.reduce((n, r) => n + r.total, 0) / rs.reduce((n, r) => n + r.seconds, 0)), p50: rs.map((r) => r.p50), p99: rs.map((r) => r.p99), rpsEach: rs.map((r) => r.rps), codes: rs.map((r) => r.statusCodes) });
   const direct = summed(runs.direct);
@@ -104,6 +131,7 @@ try {
     date: new Date().toISOString(),
     direct,
     via,
+    cpuPercent: cpu,
     ratio: Math.round((via.rps / direct.rps) * 100) / 100,
     coalescing: { pollers, seconds, answered, failed, cephCalls: sent, cephCallsPerSecond: Math.round((sent / seconds) * 10) / 10 },
   };

@@ -10,7 +10,6 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { sql } from 'drizzle-orm';
-import pino from 'pino';
 import { createAuditStore } from '../src/audit/store.ts';
 import { createBearerAuthenticator } from '../src/auth/bearer.ts';
 import { createAuthenticatorChain } from '../src/auth/chain.ts';
@@ -27,7 +26,7 @@ import { forward } from '../src/proxy/forward.ts';
 import { createApp } from '../src/server/app.ts';
 import { createFastPath } from '../src/server/fast-path.ts';
 import { createPublicServer } from '../src/server/listeners.ts';
-import { createLogger } from '../src/server/logger.ts';
+import { createLogger, logDestination } from '../src/server/logger.ts';
 import { createMetrics } from '../src/server/metrics.ts';
 import { announce } from './proc.ts';
 import { ACCOUNTS, CLUSTER, type RuleShape, compileSynthetic } from './synthetic-rules.ts';
@@ -59,8 +58,8 @@ const config = validateConfig(
   'bench',
 );
 
-// Access log on, to a file (asynchronous writes, as a production pino destination would be).
-const log = createLogger(config.logging, pino.destination({ dest: join(work, 'access.log'), sync: false }));
+// Access log on, to a file, buffered as `cephgate serve` buffers its stdout (logging.buffer_bytes).
+const log = createLogger(config.logging, logDestination(config.logging, join(work, 'access.log')));
 const stages: Record<string, string> = {};
 
 let database: Database | null = null;
@@ -84,7 +83,7 @@ const matchRoute = createRouteMatcher({ catalogues: new Map([[CLUSTER, loadCatal
 stages.route = 'real (src/ceph/route-matcher.ts, pacific catalogue)';
 const upstream = createCephUpstream(config.ceph, { forward, log });
 stages.upstream = 'real (src/ceph/upstream.ts: token exchange, version negotiation, mgr pool)';
-stages.accessLog = 'real (pino to a file)';
+stages.accessLog = `real (pino to a file, ${config.logging.buffer_bytes}-byte buffer)`;
 
 const deps: PipelineDeps = {
   config,

@@ -9,11 +9,10 @@ import type { Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
 import { loadConfig } from '../src/config/load.ts';
 import { buildGateway } from '../src/server/build.ts';
 import { closeGracefully, createAdminServer, createPublicServer, listen } from '../src/server/listeners.ts';
-import { createLogger } from '../src/server/logger.ts';
+import { createLogger, logDestination } from '../src/server/logger.ts';
 import { freePorts } from './ceph/support.ts';
 import { ensureCephInstalled, startDemoCeph } from './demo/ceph.ts';
 import { type DemoUserName, demoChecks, runChecks } from './demo/checks.ts';
@@ -125,7 +124,7 @@ async function main(): Promise<number> {
   const { config } = loadConfig({ path: configPath });
 
   const logPath = join(dir, 'gateway.log');
-  const log = createLogger(config.logging, pino.destination({ dest: logPath, sync: false, mkdir: true }));
+  const log = createLogger(config.logging, logDestination(config.logging, logPath));
   const gateway = await buildGateway(config, log);
   cleanups.push(['the gateway', () => gateway.close()]);
   const servers: Server[] = [createPublicServer(gateway.app, config, log, gateway.fastPath), createAdminServer(gateway.admin)];

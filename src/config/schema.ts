@@ -61,9 +61,13 @@ export const loggingSchema = z
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** `auto`: pretty on a terminal, JSON otherwise. */
     format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    /** JSON lines are written once this many bytes are waiting (0: every line at once). */
+    buffer_bytes: z.number().int().min(0).max(16384).default(4096),
+    /** ... and at least this often, and on exit. */
+    flush_interval_ms: z.number().int().min(10).max(60_000).default(1000),
   })
   .strict()
-  .default({ level: 'info', format: 'auto' });
+  .default({ level: 'info', format: 'auto', buffer_bytes: 4096, flush_interval_ms: 1000 });
 
 export const configSchema = z
   .object({

@@ -21,11 +21,39 @@ function prettyInstalled(): boolean {
   }
 }
 
-export function createLogger(opts: { level: string; format: 'auto' | 'json' | 'pretty' }, destination?: pino.DestinationStream): Logger {
+export interface LogBuffering {
+  /** Lines are written once this many bytes wait (0: each line at once). */
+  readonly buffer_bytes?: number;
+  /** ... and at least this often. */
+  readonly flush_interval_ms?: number;
+}
+
+/**
+ * A pino destination (stdout by default, or a file) that writes JSON lines in batches: one write(2)
+ * per line was ~15% of the gateway's CPU per request at a few hundred requests a second (the access
+ * log is one line per request). Buffered lines are written at least every `flush_interval_ms` and on
+ * exit; a process killed with SIGKILL loses at most that much access log (the audit log is separate
+ * and durable).
+ */
+export function logDestination(opts: LogBuffering, dest: number | string = 1): pino.DestinationStream {
+  const minLength = opts.buffer_bytes ?? 0;
+  if (minLength === 0) return pino.destination({ dest, sync: true });
+  const stream = pino.destination({ dest, sync: true, minLength, periodicFlush: opts.flush_interval_ms ?? 1000 });
+  process.once('exit', () => {
+    try {
+      stream.flushSync();
+    } catch {
+      // nothing left to write to
+    }
+  });
+  return stream;
+}
+
+export function createLogger(opts: { level: string; format: 'auto' | 'json' | 'pretty' } & LogBuffering, destination?: pino.DestinationStream): Logger {
   const pretty = opts.format === 'pretty' || (opts.format === 'auto' && process.stdout.isTTY === true && destination === undefined);
   const base: pino.LoggerOptions = { level: opts.level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'cephgate' } };
   // pino-pretty is a development dependency: where it is not installed (production images), log JSON.
   // The transport runs in a worker, so its absence must be checked here, not caught later.
   if (pretty && prettyInstalled()) return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true } } });
-  return destination ? pino(base, destination) : pino(base);
+  return pino(base, destination ?? logDestination(opts));
 }
