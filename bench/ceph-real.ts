@@ -1,36 +1,46 @@
 // The two targets measured against a real Ceph (started here with scripts/ceph): throughput of a
 // read through cephgate vs straight to the dashboard, and request coalescing: 200 clients polling
-// /api/health/full every second, counting the calls cephgate actually sent to Ceph.
+// /api/health/full every second, counting the calls cephgate actually sent to Ceph. The gateway is
+// `cephgate serve` in its own process, from a config file, as an operator runs it (the dev IdP's
+// AsyncLocalStorage would otherwise tax every promise of the gateway's process).
 // Run: npx tsx bench/ceph-real.ts [--duration 10] [--connections 10] [--pollers 200]
 
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
+import { stringify } from 'yaml';
 import { startCluster } from '../scripts/ceph/cluster.ts';
 import { startDevIdp } from '../scripts/dev-idp/provider.ts';
-import { validateConfig } from '../src/config/load.ts';
-import { buildGateway } from '../src/server/build.ts';
-import { createPublicServer } from '../src/server/listeners.ts';
-import { createLogger, logDestination } from '../src/server/logger.ts';
 import type { LoadJob, LoadResult } from './load.ts';
-import { runJson } from './proc.ts';
+import { BENCH_DIR, runJson } from './proc.ts';
+
+const ROOT = join(BENCH_DIR, '..');
 
 const { values: a } = parseArgs({ options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '10' }, pollers: { type: 'string', default: '200' } } });
 const V1 = 'application/vnd.ceph.api.v1.0+json';
 const work = mkdtempSync(join(tmpdir(), 'cephgate-bench-ceph-'));
 const say = (s: string) => console.error(`# ${s}`);
 
-/** CPU time (clock ticks, 1/100 s) of the cluster's ceph-mgr processes, from /proc. */
+/** CPU time (clock ticks, 1/100 s) of one process, from /proc. */
+function ticksOf(pid: string | number): number {
+  try {
+    const f = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return 0; // gone meanwhile
+  }
+}
+
+/** CPU time of the cluster's ceph-mgr processes. */
 function mgrTicks(): number {
   let total = 0;
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('ceph-mgr')) continue;
-      const f = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
-      total += Number(f[11]) + Number(f[12]);
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('ceph-mgr')) total += ticksOf(pid);
     } catch {
       // gone meanwhile
     }
@@ -38,15 +48,29 @@ function mgrTicks(): number {
   return total;
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 const cluster = await startCluster({ name: 'bench', log: () => {} });
+let gateway: ChildProcess | null = null;
 try {
   const dashboard = await cluster.activeDashboardUrl();
   await cluster.createDashboardUser('cg-reader', 'Reader-pw-1!', ['read-only']);
   const idp = await startDevIdp({ port: 0 });
-  process.env.CG_BENCH_READER_PW = 'Reader-pw-1!';
-  const config = validateConfig(
-    {
-      server: { listen: { host: '127.0.0.1', port: 0 } },
+  const [publicPort, adminPort] = [await freePort(), await freePort()];
+  const configFile = join(work, 'cephgate.yaml');
+  writeFileSync(
+    configFile,
+    stringify({
+      server: { listen: { host: '127.0.0.1', port: publicPort } },
+      admin: { listen: { host: '127.0.0.1', port: adminPort } },
       logging: { level: 'info', format: 'json' },
       ceph: {
         clusters: [{
@@ -57,16 +81,23 @@ try {
         }],
       },
       identity: { issuers: [{ name: 'dev', issuer: idp.issuer, audiences: ['cephgate'] }] },
-      policy: { dir: 'policies', watch: false },
+      policy: { dir: join(ROOT, 'policies'), watch: false },
       audit: { pglite_dir: join(work, 'audit') },
-    },
-    'bench',
+    }),
   );
-  const log = createLogger(config.logging, logDestination(config.logging, join(work, 'access.log')));
-  const gw = await buildGateway(config, log);
-  const server = createPublicServer(gw.app, config, log, gw.fastPath);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const gwUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Its log (stdout: the access log, buffered as in production) goes to a file, as a collector would take it.
+  const out = openSync(join(work, 'gateway.log'), 'a');
+  gateway = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'serve', '--config', configFile], {
+    cwd: ROOT, env: { ...process.env, CG_BENCH_READER_PW: 'Reader-pw-1!' }, stdio: ['ignore', out, out],
+  });
+  const gwUrl = `http://127.0.0.1:${publicPort}`;
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  for (let i = 0; ; i++) {
+    if ((await fetch(`${adminUrl}/readyz`).then((r) => r.status, () => 0)) === 200) break;
+    if (i > 240 || gateway.exitCode !== null) throw new Error(`cephgate serve not ready; see ${join(work, 'gateway.log')}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const gatewayPid = gateway.pid as number;
   const userToken = await idp.tokenFor('carol'); // readers -> the reader account
   const login = await request(`${dashboard}/api/auth`, { method: 'POST', headers: { accept: V1, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'cg-reader', password: 'Reader-pw-1!' }) });
   const cephToken = ((await login.body.json()) as { token: string }).token;
@@ -82,12 +113,11 @@ try {
   const cpu: { direct: { mgr: number; gateway: number }[]; via: { mgr: number; gateway: number }[] } = { direct: [], via: [] };
   const measured = async (side: 'direct' | 'via', url: string, headers: Record<string, string>) => {
     const mgr0 = mgrTicks();
-    const gw0 = process.cpuUsage();
+    const gw0 = ticksOf(gatewayPid);
     const t0 = performance.now();
     const r = (await runJson<{ result: LoadResult }>('load.ts', [JSON.stringify(job(url, headers))])).result;
     const secs = (performance.now() - t0) / 1000;
-    const gw = process.cpuUsage(gw0);
-    cpu[side].push({ mgr: Math.round((mgrTicks() - mgr0) / secs), gateway: Math.round((gw.user + gw.system) / 1e4 / secs) });
+    cpu[side].push({ mgr: Math.round((mgrTicks() - mgr0) / secs), gateway: Math.round((ticksOf(gatewayPid) - gw0) / secs) });
     runs[side].push(r);
   };
   for (let round = 0; round < 2; round++) {
@@ -102,10 +132,13 @@ try {
 
   // Coalescing: N pollers, each GET /api/health/full once a second; count what reached Ceph.
   // Answers that were not shared are the calls cephgate really sent to Ceph.
-  const upstreamCalls = async () => {
-    const m = await gw.metrics.registry.getSingleMetric('cephgate_upstream_answers_total')?.get();
-    return m?.values.find((v) => v.labels.shared === 'no')?.value ?? 0;
+  const answers = async (shared: string) => {
+    const text = await (await fetch(`${adminUrl}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('cephgate_upstream_answers_total{') && l.includes(`shared="${shared}"`));
+    return line === undefined ? 0 : Number(line.split(' ').at(-1));
   };
+  const upstreamCalls = () => answers('no');
+  const sharedBefore = { coalesced: await answers('coalesced'), cached: await answers('cached') };
   const pollers = Number(a.pollers);
   const seconds = Number(a.duration);
   say(`${pollers} clients polling /api/health/full every second for ${seconds} s`);
@@ -133,14 +166,15 @@ try {
     via,
     cpuPercent: cpu,
     ratio: Math.round((via.rps / direct.rps) * 100) / 100,
-    coalescing: { pollers, seconds, answered, failed, cephCalls: sent, cephCallsPerSecond: Math.round((sent / seconds) * 10) / 10 },
+    coalescing: {
+      pollers, seconds, answered, failed, cephCalls: sent, cephCallsPerSecond: Math.round((sent / seconds) * 10) / 10,
+      coalesced: (await answers('coalesced')) - sharedBefore.coalesced, cached: (await answers('cached')) - sharedBefore.cached,
+    },
   };
   console.log(JSON.stringify(result, null, 2));
-  server.closeAllConnections();
-  server.close();
-  await gw.close();
   await idp.stop();
 } finally {
+  gateway?.kill('SIGTERM');
   await cluster.stop();
   rmSync(work, { recursive: true, force: true });
 }
