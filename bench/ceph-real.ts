@@ -1,11 +1,11 @@
 // The two targets measured against a real Ceph (started here with scripts/ceph): throughput of a
 // read through cephgate vs straight to the dashboard, and request coalescing: 200 clients polling
 // /api/health/full every second, counting the calls cephgate actually sent to Ceph. The gateway is
-// `cephgate serve` in its own process, from a config file, as an operator runs it (the dev IdP's
-// AsyncLocalStorage would otherwise tax every promise of the gateway's process).
+// `cephgate serve` built with `npm run build`, in its own process, from a config file, as an operator
+// runs it (in this process, the dev IdP's AsyncLocalStorage would tax every promise of the gateway).
 // Run: npx tsx bench/ceph-real.ts [--duration 10] [--connections 10] [--pollers 200]
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -85,9 +85,12 @@ try {
       audit: { pglite_dir: join(work, 'audit') },
     }),
   );
+  // The production artifact: `npm run build`, then node dist/src/cli.js serve (no tsx in the process).
+  say('building dist/ (npm run build)');
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   // Its log (stdout: the access log, buffered as in production) goes to a file, as a collector would take it.
   const out = openSync(join(work, 'gateway.log'), 'a');
-  gateway = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'serve', '--config', configFile], {
+  gateway = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), 'serve', '--config', configFile], {
     cwd: ROOT, env: { ...process.env, CG_BENCH_READER_PW: 'Reader-pw-1!' }, stdio: ['ignore', out, out],
   });
   const gwUrl = `http://127.0.0.1:${publicPort}`;

@@ -28,7 +28,7 @@ export interface AuditStoreOptions {
 export interface AuditStore extends AuditSink {
   readonly database: Database;
   readonly db: Db;
-  /** Resolves once every event enqueued before the call is committed (or has failed). */
+  /** Resolves once every event enqueued before the call is committed (or has failed), or after the write timeout. */
   flush(): Promise<void>;
 }
 
@@ -215,9 +215,19 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
     async flush(): Promise<void> {
       // One writer takes the queue in order: once the last event queued now has left the queue,
       // the batch holding it is the active one, and everything before it was in earlier batches.
+      // Bounded like a write: a hung database must not hang the readers of the audit API too.
       const last = queue.at(-1);
-      while (last !== undefined && queue.includes(last)) await Promise.allSettled([...active]);
-      await Promise.allSettled([...active]);
+      const drained = (async () => {
+        while (last !== undefined && queue.includes(last)) {
+          if (active.size === 0) kick();
+          if (active.size === 0) break; // nothing will take it: never spin on an empty set
+          await Promise.allSettled([...active]);
+        }
+        await Promise.allSettled([...active]);
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([drained, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
     },
     async close(): Promise<void> {
       closed = true;

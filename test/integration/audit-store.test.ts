@@ -165,6 +165,20 @@ function storeSuite(kind: 'pglite' | 'postgres'): void {
       assert.equal(again.items[0]?.status, 201);
     });
 
+    it('flush: outcomes queued without waiting (as the pipeline answers first) are readable once it resolves', async (t) => {
+      if (skip !== null) return t.skip(skip);
+      const tag = `flush-${randomBytes(3).toString('hex')}`;
+      for (let n = 0; n < 50; n++) {
+        const i = intent({ cluster: tag });
+        await store.recordIntent(i);
+        void store.recordOutcome(i.id, outcome(201));
+      }
+      await store.flush();
+      const rows = await store.db.execute(sql`select count(*)::int as n from audit_log where cluster = ${tag} and outcome = 'complete'`);
+      assert.equal(Number((rows as unknown as { rows: { n: number }[] }).rows[0]?.n), 50, 'every outcome committed when flush resolved');
+      await store.flush(); // nothing queued: resolves at once
+    });
+
     it('2,000 concurrent intent+outcome pairs leave exactly 2,000 complete records and an intact chain', async (t) => {
       if (skip !== null) return t.skip(skip);
       const tag = `bulk-${randomBytes(3).toString('hex')}`;
