@@ -12,7 +12,7 @@ import { startDevIdp } from '../scripts/dev-idp/provider.ts';
 import type { PolicyRow } from './policy-micro.ts';
 import { BENCH_DIR, startTsChild } from './proc.ts';
 import { formatPolicy, formatTable, formatTargets, judge, withRatios } from './report.ts';
-import { type Row, SCENARIOS, type Scenario, runScenario } from './scenarios.ts';
+import { MUTATION_RATE, type Row, SCENARIOS, type Scenario, runScenario } from './scenarios.ts';
 import type { BenchContext } from './targets.ts';
 
 const { values: a } = parseArgs({
@@ -28,6 +28,7 @@ const { values: a } = parseArgs({
     shape: { type: 'string', default: 'teams' },
     'cpu-prof': { type: 'boolean', default: false },
     compiled: { type: 'boolean', default: false },
+    rate: { type: 'string', default: String(MUTATION_RATE) },
   },
 });
 const smoke = a.smoke;
@@ -108,6 +109,7 @@ const opts = {
   smoke,
   long: a.long === undefined ? null : Number(a.long),
   tokenCount: smoke ? 5 : 200,
+  rate: Number(a.rate),
   mintToken: () => idp.tokenFor('alice'),
 };
 

@@ -16,6 +16,8 @@ export interface Options {
   /** Mints this many distinct tokens for the new-vs-cached scenario. */
   readonly tokenCount: number;
   readonly mintToken: () => Promise<string>;
+  /** Offered load of `mutation-rate`, requests/s. */
+  readonly rate: number;
 }
 
 export interface Row {
@@ -32,8 +34,8 @@ export interface Row {
 
 export const SCENARIOS = ['get', 'denied', 'mutation', 'mutation-rate', 'policy', 'token', 'c1000'] as const;
 
-/** The fixed offered load of `mutation-rate`: the audited-mutation throughput target. */
-const MUTATION_RATE = 1000;
+/** The default offered load of `mutation-rate` (`--rate`): the audited-mutation throughput target. */
+export const MUTATION_RATE = 1000;
 export type Scenario = (typeof SCENARIOS)[number] | 'long';
 
 const BODY = JSON.stringify({ pool_name: 'team-a-rbd', name: 'vm-disk-9', size: 1073741824, features: ['layering'] });
@@ -89,7 +91,7 @@ export async function runScenario(s: Scenario, ctx: BenchContext, o: Options): P
     case 'mutation-rate': {
       // Latency at the same offered load with and without the audit log: the audit's p99 overhead.
       // (At saturation the p99 gap only restates the throughput gap: closed-loop clients queue.)
-      const rate = o.smoke ? 100 : MUTATION_RATE;
+      const rate = o.smoke ? 100 : o.rate;
       const rows = await loadRows(ctx, o, 'mutation-rate', ['G-noaudit', 'G-pg'], (k) => requestFor(ctx, k, 'POST', '/api/block/image', { body: BODY }), { kind: 'paced', rate }, async (k, m, ask) => {
         const base = { extra: { rate } as Record<string, unknown>, note: `offered ${rate} req/s` };
         if (k !== 'G-pg') return base;
