@@ -108,7 +108,7 @@ try {
   const job = (url: string, headers: Record<string, string>): LoadJob => ({
     kind: 'load', url, connections: Number(a.connections), duration: Number(a.duration), warmup: 2, requests: [{ method: 'GET', path: '/api/summary', headers }],
   });
-  // Alternated, twice each: the mgr's throughput drifts over a run (caches, its own timers), and
+  // Alternated, three times each: the mgr's throughput drifts over a run (caches, its own timers), and
   // measuring one side always first would hand the drift to the ratio.
   const runs: { direct: LoadResult[]; via: LoadResult[] } = { direct: [], via: [] };
   // CPU share of the mgr and of this process (the gateway) during each run: the mgr is one
@@ -123,7 +123,7 @@ try {
     cpu[side].push({ mgr: Math.round((mgrTicks() - mgr0) / secs), gateway: Math.round((ticksOf(gatewayPid) - gw0) / secs) });
     runs[side].push(r);
   };
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < 3; round++) {
     say(`round ${round + 1}: direct to the dashboard: GET /api/summary`);
     await measured('direct', dashboard, { accept: V1, authorization: `Bearer ${cephToken}` });
     say(`round ${round + 1}: through cephgate: GET /api/summary (RS256 token, example policies, version rewrite, token injection)`);
