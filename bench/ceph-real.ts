@@ -7,7 +7,6 @@
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,7 +15,7 @@ import { stringify } from 'yaml';
 import { startCluster } from '../scripts/ceph/cluster.ts';
 import { startDevIdp } from '../scripts/dev-idp/provider.ts';
 import type { LoadJob, LoadResult } from './load.ts';
-import { BENCH_DIR, runJson } from './proc.ts';
+import { BENCH_DIR, freePort, runJson } from './proc.ts';
 
 const ROOT = join(BENCH_DIR, '..');
 
@@ -46,16 +45,6 @@ function mgrTicks(): number {
     }
   }
   return total;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const cluster = await startCluster({ name: 'bench', log: () => {} });

@@ -2,6 +2,7 @@
 // loop with the load generator), says it is ready over IPC, and is measured by its RSS from /proc.
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { type AddressInfo, createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,6 +127,17 @@ export function runJson<T>(script: string, args: readonly string[], nodeArgs: re
       } catch (err) {
         reject(new Error(`${script} failed (${(err as Error).message}): ${out.slice(-500)}`));
       }
+    });
+  });
+}
+
+/** A loopback port free right now (for servers whose port must be known before they start). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
     });
   });
 }

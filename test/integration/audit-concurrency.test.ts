@@ -49,6 +49,8 @@ for (const kind of ['pglite', 'postgres'] as const) {
       );
       assert.equal(statuses.filter((s) => s === 201).length, N);
       assert.equal(stub.received.length, N);
+      // Outcomes are committed just after the answers (docs/audit.md): read after the queue is written.
+      await store.flush();
 
       const rows = (await database.db.execute(sql`select count(*)::int as n, count(o.record_id)::int as complete from audit_intents i left join audit_outcomes o on o.record_id = i.id`)) as unknown as { rows: { n: number; complete: number }[] };
       assert.deepEqual(rows.rows[0], { n: N, complete: N });
