@@ -11,7 +11,7 @@ import { type AuditFilter, type AuditQuery, decodeCursor, queryAudit } from './q
 
 export interface AuditRoutesDeps<E extends Env> {
   /** `flush` first, so that a caller sees the outcome of a call this gateway has just answered. */
-  readonly store: { readonly db: Db; flush?(): Promise<void> };
+  readonly store: { readonly db: Db; flush(): Promise<void> };
   /** Throws GatewayError when the principal may not read the audit log. */
   readonly authorize: (c: Context<E>) => Promise<void>;
 }
@@ -75,14 +75,14 @@ export function createAuditRoutes<E extends Env = Env>(deps: AuditRoutesDeps<E>)
       }
     }
     const q: AuditQuery = { ...toFilter(filter), ...(limit === undefined ? {} : { limit }), ...(cursor === undefined ? {} : { cursor }), ...(order === undefined ? {} : { order }) };
-    await deps.store.flush?.();
+    await deps.store.flush();
     return c.json(await queryAudit(deps.store.db, q));
   });
 
   app.get('/gateway/v1/audit/export', async (c) => {
     await deps.authorize(c);
     const { format, ...filter } = parse(exportSchema, c);
-    await deps.store.flush?.();
+    await deps.store.flush();
     const stream = exportStream(deps.store.db, toFilter(filter), format);
     const body = Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>;
     return new Response(body, {

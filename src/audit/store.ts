@@ -151,9 +151,9 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
   /** Optimistic first; when another writer moved the head, wait for its row lock in a transaction
    *  (a fair queue: a busy writer that never needs to re-read cannot starve a retrying one). */
   async function append(events: readonly Pending[]): Promise<ChainHead> {
-    head ??= await readHead(db, false);
-    const chained = chain(events, head);
-    if (await appendIfHeadIs(db, head, chained)) return { seq: chained.seq, hash: chained.hash };
+    const from = head ?? (await readHead(db, false));
+    const chained = chain(events, from);
+    if (await appendIfHeadIs(db, from, chained)) return { seq: chained.seq, hash: chained.hash };
     return database.transaction(async (tx) => {
       const locked = await readHead(tx, true);
       const again = chain(events, locked);

@@ -107,8 +107,8 @@ export function createBearerAuthenticator(config: Pick<IdentityConfig, 'issuers'
       if (qp !== null) return fail.request('Tokens are not accepted in the query string; use the Authorization header.', new Error(`query parameter ${qp}`));
       const auth = readAuthorization(input);
       if (auth.kind === 'invalid') return fail.request('Malformed Authorization header.', new Error(auth.why));
-      if (auth.kind !== 'bearer' || auth.token.startsWith(API_KEY_PREFIX)) return { kind: 'skip' };
-      const token = auth.token;
+      const token = bearerToken(input); // the parse above is memoised: no second parse
+      if (token === null) return { kind: 'skip' };
       // A token's issuer (hence its validation settings) is fixed by its bytes and the configuration is
       // fixed for the process: a cache hit on the token alone is a hit on every validation input, and
       // saves decoding it again (~1 µs per request).

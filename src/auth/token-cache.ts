@@ -1,7 +1,8 @@
-// A bounded cache of verified bearer tokens (oldest inserted evicted first). SECURITY.md class 3: a key that omits what was validated
-// lets one check stand in for another. One cache belongs to one authenticator, i.e. to one fixed set
-// of validation inputs (issuers, audiences, algorithms, skew, typ, scopes), so within it the token
-// itself is the whole key: a token never hits in a cache built for other settings.
+// A bounded cache of verified bearer tokens (the oldest inserted is evicted first). SECURITY.md class 3:
+// a key that omits what was validated lets one check stand in for another. One cache belongs to one
+// authenticator, i.e. to one fixed set of validation inputs (issuers, audiences, algorithms, skew,
+// typ, scopes), so within it the token itself is the whole key: a token never hits in a cache built
+// for other settings.
 
 interface Entry<V> {
   readonly value: V;

@@ -29,9 +29,9 @@ export interface LogBuffering {
 }
 
 /**
- * A pino destination (stdout by default, or a file) that writes JSON lines in batches: one write(2)
- * per line was ~15% of the gateway's CPU per request at a few hundred requests a second (the access
- * log is one line per request). Buffered lines are written at least every `flush_interval_ms` and on
+ * A pino destination (stdout by default, or a file) that writes JSON lines in batches: handing each
+ * line to the file on its own was ~15% of the gateway's busy time at ~700 requests a second against
+ * a real Ceph (the access log is one line per request; docs/performance.md). Buffered lines are written at least every `flush_interval_ms` and on
  * exit; a process killed with SIGKILL loses at most that much access log (the audit log is separate
  * and durable).
  */
