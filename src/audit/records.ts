@@ -1,6 +1,7 @@
 // Maps the pipeline's AuditIntent/AuditOutcome to table rows and rows to the chained event content.
 // The same `eventContent` runs at write time and in verify, so a stored row hashes as it was written.
 
+import { namedPools } from '../ceph/arguments.ts';
 import type { auditIntents, auditOutcomes } from '../db/schema.ts';
 import type { AuditIntent, AuditOutcome } from '../pipeline/types.ts';
 import { type Redactor, storableText } from './redact.ts';
@@ -13,16 +14,10 @@ export type OutcomeDraft = Omit<OutcomeRow, ChainFields>;
 
 const nul = (s: string | null | undefined): string | null => (s == null ? null : storableText(s));
 
-/** Pool names a request touches: pool-named path parameters and the operation's pool body fields. */
+/** Every pool the request names, as the policy sees them (ceph/arguments.ts), so a pool filter finds it. */
 function poolsOf(intent: AuditIntent, body: unknown): string[] {
-  const out = new Set<string>();
-  for (const [k, v] of Object.entries(intent.route?.params ?? {})) if (k.includes('pool')) out.add(v);
-  for (const path of intent.route?.operation?.poolFields ?? []) {
-    let node: unknown = body;
-    for (const seg of path.split('.')) node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[seg] : undefined;
-    if (typeof node === 'string') out.add(node);
-  }
-  return [...out].map(storableText).sort();
+  const { pools } = namedPools(intent.route, intent.query, body === null ? { kind: 'none' } : { kind: 'json', value: body });
+  return pools.map(storableText).sort();
 }
 
 export function intentDraft(intent: AuditIntent, redactor: Redactor): IntentDraft {

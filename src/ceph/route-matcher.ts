@@ -29,14 +29,7 @@ export function createRouteMatcher(options: RouteMatcherOptions): RouteMatcher {
     const catalogue = options.catalogues.get(cluster);
     if (catalogue === undefined) throw new GatewayError(404, 'not_found', `No cluster named ${JSON.stringify(cluster)}.`);
     const found = catalogue.match(method, target.segments);
-    if (found !== null) {
-      // Ceph merges query parameters over path parameters (`GET /api/pool/a?pool_name=b` serves pool b,
-      // verified on 16.2.15): a path parameter repeated in the query would be decided on one value and served on another.
-      for (const name of found.operation.pathParams) {
-        if (target.query[name] !== undefined) throw new GatewayError(400, 'bad_request', `Path parameter ${name} must not also be given in the query string.`);
-      }
-      return { cluster, operation: found.operation, template: found.operation.template, params: found.params };
-    }
+    if (found !== null) return { cluster, operation: found.operation, template: found.operation.template, params: found.params };
     if (!wellFormed(target.segments)) throw new GatewayError(400, 'invalid_path', 'The request path is not validly encoded.');
     if (options.allowUnknown.get(cluster) === true) return { cluster, operation: null, template: target.rawPath, params: {} };
     throw new GatewayError(404, 'unknown_route', `${method} ${target.rawPath} is not an operation of the Ceph ${catalogue.release} API.`);

@@ -49,15 +49,32 @@ export function decodeComponent(raw: string, plusIsSpace = false): string {
   return decoded;
 }
 
-function parseQuery(rawQuery: string): Record<string, string[]> {
+/**
+ * A query CherryPy reads as a server-side image map (`?12,34` becomes the arguments `x` and `y`):
+ * `image_map_pattern.match` in cherrypy/lib/httputil.py, a match at the start of the query only.
+ */
+const IMAGE_MAP = /^[0-9]+,[0-9]+/;
+
+/**
+ * The query arguments exactly as Ceph's web server derives them (CherryPy `httputil._parse_qs`, the
+ * authority; test/security/cherrypy-differential.test.ts runs it on the same inputs): pairs are split
+ * on `&` AND `;`, empty pairs are skipped, a pair splits at its first `=` (no `=`: an empty value),
+ * names and values are unquoted with `+` as space, repeated names collect every value in order. A
+ * query CherryPy would read as an image map is refused: no Ceph handler takes `x`/`y`, and the
+ * gateway does not guess what it would do with them.
+ */
+export function parseCephQuery(rawQuery: string): Record<string, string[]> {
   const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   if (rawQuery === '') return out;
-  for (const pair of rawQuery.split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    const name = decodeComponent(eq === -1 ? pair : pair.slice(0, eq), true);
-    const value = eq === -1 ? '' : decodeComponent(pair.slice(eq + 1), true);
-    (out[name] ??= []).push(value);
+  if (IMAGE_MAP.test(rawQuery)) throw new GatewayError(400, 'ambiguous_request', 'A query that starts with digits,digits is read by Ceph as image-map coordinates; it is not accepted.');
+  for (const part of rawQuery.split('&')) {
+    for (const pair of part.split(';')) {
+      if (pair === '') continue;
+      const eq = pair.indexOf('=');
+      const name = decodeComponent(eq === -1 ? pair : pair.slice(0, eq), true);
+      const value = eq === -1 ? '' : decodeComponent(pair.slice(eq + 1), true);
+      (out[name] ??= []).push(value);
+    }
   }
   return out;
 }
@@ -93,7 +110,7 @@ export function parseRequestTarget(raw: string, maxLength = 8192): RequestTarget
     segments = segments.slice(2);
   }
   const rawPath = `/${segments.join('/')}`;
-  return { raw, rawPath, segments, rawQuery, query: parseQuery(rawQuery), cluster };
+  return { raw, rawPath, segments, rawQuery, query: parseCephQuery(rawQuery), cluster };
 }
 
 /** The path and query to send upstream: exactly the bytes received, minus the cluster prefix. */

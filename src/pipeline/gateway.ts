@@ -9,6 +9,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { bodyAllowed, readBody } from '../intake/body.ts';
 import { firstHeader } from '../intake/headers.ts';
 import { upstreamPathAndQuery } from '../intake/request-target.ts';
+import { cephParsesAsForm, refuseReplacedPathParams } from '../ceph/arguments.ts';
 import { upstreamRequestHeaders } from '../proxy/headers.ts';
 import type { AppEnv, RequestState } from '../server/env.ts';
 import { GatewayError } from '../server/errors.ts';
@@ -44,6 +45,9 @@ export function createGatewayHandler(deps: PipelineDeps) {
     let route: RouteMatch;
     try {
       route = deps.matchRoute(m, state.target);
+      // Set before the checks below, so that a refusal's audit record names the route and its pools.
+      state.route = route;
+      refuseReplacedPathParams(route, state.target.query);
       if (route.operation?.unauthenticated && !forwardsUnauthenticated(deps, route)) {
         throw new GatewayError(404, 'unknown_route', 'This Ceph path is not served through the gateway.');
       }
@@ -148,6 +152,8 @@ async function readRequestBody(c: Context<AppEnv>, state: RequestState, method: 
   if (cl === undefined && !chunked) return null;
   if (!bodyAllowed(method)) throw new GatewayError(400, 'bad_request', `a ${method} request must not have a body`);
   if (state.headers.has('content-encoding')) throw new GatewayError(415, 'unsupported_media_type', 'compressed request bodies are not accepted');
+  const type = firstHeader(state.headers, 'content-type');
+  if (type !== undefined && cephParsesAsForm(type)) throw new GatewayError(415, 'unsupported_media_type', 'form-encoded and multipart bodies are not accepted; send JSON');
   const length = cl === undefined ? null : Number(cl);
   if (length !== null && (!Number.isSafeInteger(length) || length < 0)) throw new GatewayError(400, 'bad_request', 'invalid Content-Length');
   const limits = { maxBytes: deps.config.limits.max_body_bytes, timeoutMs: deps.config.limits.body_timeout_ms };

@@ -3,7 +3,8 @@
 
 import type { CatalogueOperation } from '../pipeline/types.ts';
 import type { CompiledCondition, CompiledOp, FieldRef, Scalar } from './model.ts';
-import { type FieldValue, type RequestView, SPEC_PARAMS } from './request-view.ts';
+import { SPEC_PARAMS } from '../ceph/arguments.ts';
+import type { FieldValue, RequestView } from './request-view.ts';
 import type { RawCondition } from './schema.ts';
 import { compileGlobs, globProblem } from './glob.ts';
 

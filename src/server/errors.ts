@@ -7,6 +7,7 @@ import { STATUS_CODES } from 'node:http';
 /** Stable error codes. Tests assert on these, never on message text. */
 export type ErrorCode =
   | 'bad_request'
+  | 'ambiguous_request'
   | 'invalid_path'
   | 'invalid_request'
   | 'conflicting_length'

@@ -110,15 +110,7 @@ describe('request parser and route matcher (property)', () => {
         // (b) the forwarded path routes to the decided operation, and no query parameter overrides a path one.
         assert.equal(catalogue.match(decided.method, rawSegs)?.operation.template, decided.route.template);
         for (const name of decidedOp.pathParams) assert.equal(decided.query[name], undefined);
-        // (a) each query value decided on is what Ceph reads.
-        const rawQuery = got.url.includes('?') ? got.url.slice(got.url.indexOf('?') + 1) : '';
-        for (const pair of rawQuery.split('&').filter(Boolean)) {
-          const eq = pair.indexOf('=');
-          const k = eq < 0 ? pair : pair.slice(0, eq);
-          const v = eq < 0 ? '' : pair.slice(eq + 1);
-          const name = pyUnquote(pyUnquote(k.replaceAll('+', ' ')));
-          assert.ok((decided.query[name] ?? []).includes(pyUnquote(pyUnquote(v.replaceAll('+', ' ')))), `query ${pair}`);
-        }
+        // (a) for the query, CherryPy's own parser is the reference: test/security/cherrypy-differential.test.ts.
       }),
       { ...fcParams(Number(process.env.CEPHGATE_FC_RUNS ?? 400)), examples: [] },
     ).catch((err: Error) => {

@@ -127,7 +127,7 @@ describe('path differentials', () => {
     // Verified on 16.2.15: `?pool_name=` overrides the path's {pool_name}.
     const res = await call(g().url, 'DELETE', `/api/pool/team-x-${s}?pool_name=${protectedPool}`, { token: await g().token('erin') });
     assert.equal(res.status, 400, res.text);
-    assert.equal(res.json?.code, 'bad_request');
+    assert.equal(res.json?.code, 'ambiguous_request');
     const rows = await auditRowsOf(g(), requestIdOf(res));
     assert.equal(rows[0]?.upstream_status ?? null, null);
     assert.ok((await cephPools()).includes(protectedPool));

@@ -4,8 +4,9 @@
 
 import { appendFileSync } from 'node:fs';
 import type { TestContext } from 'node:test';
+import { oracleMissing } from './cherrypy-oracle.ts';
 
-export type Requirement = 'ceph' | 'ceph2' | 'postgres' | 'chromium';
+export type Requirement = 'ceph' | 'ceph2' | 'postgres' | 'chromium' | 'cherrypy';
 
 const SKIPS_FILE = process.env.CEPHGATE_TEST_SKIPS_FILE;
 
@@ -33,6 +34,8 @@ const reasons: Record<Requirement, () => string | null> = {
   ceph2: () => (testEnv.ceph2Url && testEnv.ceph2Conf ? null : (process.env.CEPHGATE_TEST_CEPH2_MISSING ?? 'no second real Ceph')),
   postgres: () => (testEnv.databaseUrl ? null : (process.env.CEPHGATE_TEST_POSTGRES_MISSING ?? 'no reachable Postgres')),
   chromium: () => (testEnv.chromium ? null : (process.env.CEPHGATE_TEST_CHROMIUM_MISSING ?? 'no Chromium (apt-get install chromium)')),
+  // CherryPy and the dashboard's sources come with the Ceph packages (ceph-mgr-dashboard).
+  cherrypy: oracleMissing,
 };
 
 /** Returns true when the requirement is met; otherwise skips the test (or fails it under CI=true). */
