@@ -2,7 +2,7 @@
 // loop with the load generator), says it is ready over IPC, and is measured by its RSS from /proc.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { type AddressInfo, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,4 +140,28 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+const accepts = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const c = connect(port, '127.0.0.1');
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+
+/**
+ * Waits until a server that cannot announce itself over IPC (nginx, Apache) accepts on its loopback port;
+ * throws if it exits first (`hint` says where its own log is) or is not up within 5 s.
+ */
+export async function waitForPort(port: number, proc: ChildProcess, what: string, hint: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await accepts(port)) return;
+    if (proc.exitCode !== null) throw new Error(`${what} exited (${proc.exitCode}); see ${hint}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`${what} not accepting on port ${port} within 5 s; see ${hint}`);
 }

@@ -4,22 +4,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Child, freePort, stopProcess } from '../proc.ts';
+import { type Child, freePort, stopProcess, waitForPort } from '../proc.ts';
 
 export const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx'].find((p) => existsSync(p)) ?? null;
-
-const accepts = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const c = connect(port, '127.0.0.1');
-    c.once('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
-  });
 
 function conf(dir: string, port: number, upstreamPort: number): string {
   return `worker_processes 1;
@@ -57,10 +46,7 @@ export async function startNginx(upstreamPort: number): Promise<Child> {
   const file = join(dir, 'nginx.conf');
   await writeFile(file, conf(dir, port, upstreamPort));
   const proc = spawn(NGINX, ['-p', dir, '-c', file, '-g', 'daemon off;'], { stdio: ['ignore', 'inherit', 'inherit'] });
-  for (let i = 0; i < 100 && !(await accepts(port)); i++) {
-    if (proc.exitCode !== null) throw new Error(`nginx exited (${proc.exitCode}); see ${dir}/error.log`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitForPort(port, proc, 'nginx', `${dir}/error.log`);
   return {
     proc,
     pid: proc.pid as number,
