@@ -1,4 +1,4 @@
-// The bench's output: one table (rows plus G/B1 and G/B2 ratios from the same scenario of the same run), the
+// The bench's output: one table (rows plus G/B1, G/B2 and G/B3 ratios from the same scenario of the same run), the
 // policy microbenchmark, the issue's targets judged on these numbers, and the JSON written for comparisons.
 
 import type { PolicyRow } from './policy-micro.ts';
@@ -9,17 +9,19 @@ export interface RatioRow extends Row {
   readonly g_b1_p99?: number;
   readonly g_b2_rps?: number;
   readonly g_b2_p99?: number;
+  readonly g_b3_rps?: number;
+  readonly g_b3_p99?: number;
 }
 
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
-/** Adds ratios to every G row (G, G-pglite, ...) against B1/B2 of its scenario. */
+/** Adds ratios to every G row (G, G-pglite, ...) against B1/B2/B3 of its scenario. */
 export function withRatios(rows: readonly Row[]): RatioRow[] {
   return rows.map((r) => {
     if (!r.target.startsWith('G') || r.rps === null) return r;
     const base = (t: string) => rows.find((x) => x.scenario === r.scenario && x.target === t && x.rps !== null);
     const out: Record<string, number> = {};
-    for (const [t, k] of [['B1', 'g_b1'], ['B2', 'g_b2']] as const) {
+    for (const [t, k] of [['B1', 'g_b1'], ['B2', 'g_b2'], ['B3', 'g_b3']] as const) {
       const b = base(t);
       if (b?.rps) out[`${k}_rps`] = r2((r.rps as number) / b.rps);
       if (b && b.p99 > 0) out[`${k}_p99`] = r2(r.p99 / b.p99);
@@ -79,9 +81,9 @@ function pad(cells: readonly string[][]): string {
 }
 
 export function formatTable(rows: readonly RatioRow[]): string {
-  const head = ['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'RSS MB', 'G/B1 rps', 'G/B1 p99', 'G/B2 rps', 'G/B2 p99', 'status codes', 'note'];
+  const head = ['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'RSS MB', 'G/B1 rps', 'G/B1 p99', 'G/B2 rps', 'G/B2 p99', 'G/B3 rps', 'G/B3 p99', 'status codes', 'note'];
   const s = (v: number | null | undefined) => (v === null || v === undefined ? '-' : String(v));
-  return pad([head, ...rows.map((r) => [r.scenario, r.target, s(r.rps), s(r.p50), s(r.p99), s(r.rssMb), s(r.g_b1_rps), s(r.g_b1_p99), s(r.g_b2_rps), s(r.g_b2_p99), r.codes, r.note ?? ''])]);
+  return pad([head, ...rows.map((r) => [r.scenario, r.target, s(r.rps), s(r.p50), s(r.p99), s(r.rssMb), s(r.g_b1_rps), s(r.g_b1_p99), s(r.g_b2_rps), s(r.g_b2_p99), s(r.g_b3_rps), s(r.g_b3_p99), r.codes, r.note ?? ''])]);
 }
 
 export function formatPolicy(rows: readonly PolicyRow[]): string {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startDevIdp } from '../scripts/dev-idp/provider.ts';
+import { mintProbeTokens } from './auth-probes.ts';
 import type { PolicyRow } from './policy-micro.ts';
 import { BENCH_DIR, startTsChild } from './proc.ts';
 import { formatPolicy, formatTable, formatTargets, judge, withRatios } from './report.ts';
@@ -72,7 +73,8 @@ function gitSha(): string {
 const started = new Date();
 const load1 = loadavg()[0] ?? 0;
 const stub = await startTsChild('stub-upstream.ts', []);
-const idp = await startDevIdp();
+// Tokens live an hour: they are minted once, and a full run (with --long) can outlast the default 10 minutes.
+const idp = await startDevIdp({ tokenTtlSeconds: 3600 });
 const db = scenarios.some((s) => s === 'mutation' || s === 'mutation-rate' || s === 'long') ? await throwawayDb() : null;
 // Outside the repository: only bench/results/*.json is gitignored.
 const profDir = join(tmpdir(), 'cephgate-bench-profiles');
@@ -90,11 +92,13 @@ if (a.compiled) {
   for (const d of ['drizzle', 'policies']) symlinkSync(join(BENCH_DIR, '..', d), join(compiledDir, d));
   execFileSync(process.execPath, [join(BENCH_DIR, '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(BENCH_DIR, '..', 'tsconfig.json'), '--outDir', compiledDir, '--noEmit', 'false'], { stdio: 'inherit' });
 }
+const tokens = { alice: await idp.tokenFor('alice'), bob: await idp.tokenFor('bob') };
 const ctx: BenchContext = {
   stub,
   stubToken: String(stub.info.token),
   issuer: idp.issuer,
-  tokens: { alice: await idp.tokenFor('alice'), bob: await idp.tokenFor('bob') },
+  tokens,
+  probes: await mintProbeTokens(idp, tokens.alice),
   pgUrl: db?.url ?? null,
   rules: Number(a.rules),
   shape: a.shape,

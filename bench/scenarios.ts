@@ -1,11 +1,10 @@
 // The bench scenarios. Each starts its servers one at a time (so idle ones never compete for the 2 cores),
-// loads them from a separate process, and returns table rows. G is always compared with B1/B2 of the same run.
+// loads them from a separate process, and returns table rows. G is always compared with B1/B2/B3 of the same run.
 
 import type { LoadJob } from './load.ts';
-import { NGINX } from './baselines/nginx.ts';
 import type { PolicyRow } from './policy-micro.ts';
 import { runJson } from './proc.ts';
-import { type BenchContext, type Measured, measure, measureSeq, requestFor, startTarget, stopTarget, type TargetKind } from './targets.ts';
+import { type BenchContext, type Measured, measure, measureSeq, requestFor, startTarget, stopTarget, type TargetKind, unavailable } from './targets.ts';
 
 export interface Options {
   readonly duration: number;
@@ -48,11 +47,18 @@ function row(scenario: string, target: string, m: Measured, extra: Partial<Row> 
 
 async function loadRows(ctx: BenchContext, o: Options, scenario: string, kinds: readonly TargetKind[], req: (k: TargetKind) => ReturnType<typeof requestFor>, over: Partial<Extract<LoadJob, { kind: 'load' }>> | { readonly kind: 'paced'; readonly rate: number } = {}, after?: (k: TargetKind, m: Measured, ask: (msg: Record<string, unknown>) => Promise<Record<string, unknown>>) => Promise<Partial<Row>>): Promise<Row[]> {
   const rows: Row[] = [];
+  const connections = 'connections' in over && over.connections !== undefined ? over.connections : o.connections;
   for (const kind of kinds) {
-    if (kind === 'B2' && NGINX === null) continue;
+    const missing = unavailable(kind);
+    if (missing !== null) {
+      // Said in the table, so a run without a baseline is not mistaken for one that compared with it.
+      console.error(`-- ${kind} skipped: ${missing}`);
+      rows.push({ scenario, target: kind, rps: null, p50: 0, p99: 0, rssMb: null, codes: '', note: `skipped: ${missing}` });
+      continue;
+    }
     let t: Awaited<ReturnType<typeof startTarget>>;
     try {
-      t = await startTarget(ctx, kind);
+      t = await startTarget(ctx, kind, connections);
     } catch (err) {
       rows.push({ scenario, target: kind, rps: null, p50: 0, p99: 0, rssMb: null, codes: '', note: `skipped: ${(err as Error).message}` });
       continue;
@@ -60,7 +66,7 @@ async function loadRows(ctx: BenchContext, o: Options, scenario: string, kinds: 
     try {
       const m = await measure(t, { kind: 'load', url: t.url, connections: o.connections, duration: o.duration, warmup: o.warmup, requests: [req(kind)], ...over } as LoadJob);
       const child = t.child;
-      rows.push(row(scenario, kind, m, after ? await after(kind, m, (msg) => child.ask(msg)) : {}));
+      rows.push(row(scenario, kind, m, { ...(t.note === undefined ? {} : { note: t.note }), ...(after ? await after(kind, m, (msg) => child.ask(msg)) : {}) }));
     } finally {
       await stopTarget(t);
     }
@@ -71,12 +77,12 @@ async function loadRows(ctx: BenchContext, o: Options, scenario: string, kinds: 
 export async function runScenario(s: Scenario, ctx: BenchContext, o: Options): Promise<{ rows: Row[]; policy?: PolicyRow[] }> {
   switch (s) {
     case 'get':
-      return { rows: await loadRows(ctx, o, 'get', ['B0', 'B1', 'B2', 'G'], (k) => requestFor(ctx, k, 'GET', '/api/pool')) };
+      return { rows: await loadRows(ctx, o, 'get', ['B0', 'B1', 'B2', 'B3', 'G'], (k) => requestFor(ctx, k, 'GET', '/api/pool')) };
     case 'denied':
       // bob's groups match no rule: default deny after the whole bucket, and an audit record per refusal.
       return { rows: await loadRows(ctx, o, 'denied', ['G'], (k) => requestFor(ctx, k, 'GET', '/api/pool', { who: 'bob' })) };
     case 'c1000':
-      return { rows: await loadRows(ctx, o, 'c1000', ['B1', 'B2', 'G'], (k) => requestFor(ctx, k, 'GET', '/api/pool'), { connections: o.smoke ? 100 : 1000 }) };
+      return { rows: await loadRows(ctx, o, 'c1000', ['B1', 'B2', 'B3', 'G'], (k) => requestFor(ctx, k, 'GET', '/api/pool'), { connections: o.smoke ? 100 : 1000 }) };
     case 'mutation': {
       const rows = await loadRows(ctx, o, 'mutation', ['B1', 'G-noaudit', 'G-pglite', 'G-pg'], (k) => requestFor(ctx, k, 'POST', '/api/block/image', { body: BODY }), {}, async (k, m, ask) => {
         if (k !== 'G-pglite' && k !== 'G-pg') return {};

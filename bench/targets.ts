@@ -1,21 +1,30 @@
-// Starting and loading the measured servers: B0 (the stub itself), B1 (undici proxy), B2 (nginx), G (cephgate
-// in one of its audit variants). The load generator always runs as its own process (bench/load.ts).
+// Starting and loading the measured servers: B0 (the stub itself), B1 (undici proxy), B2 (nginx), B3 (Apache
+// httpd + mod_auth_openidc), G (cephgate in one of its audit variants). The load generator always runs as its
+// own process (bench/load.ts).
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNginx } from './baselines/nginx.ts';
+import { DEV_AUDIENCE } from '../scripts/dev-idp/provider.ts';
+import { checkAuthentication, type ProbeTokens } from './auth-probes.ts';
+import { APACHE_MISSING, startApache } from './baselines/apache.ts';
+import { NGINX, startNginx } from './baselines/nginx.ts';
 import type { LoadJob, LoadResult, Req, SeqResult } from './load.ts';
 import { BENCH_DIR, type Child, rssMb, startCompiledChild, startTsChild } from './proc.ts';
 
-export type TargetKind = 'B0' | 'B1' | 'B2' | 'G' | 'G-noaudit' | 'G-pglite' | 'G-pg';
+export type TargetKind = 'B0' | 'B1' | 'B2' | 'B3' | 'G' | 'G-noaudit' | 'G-pglite' | 'G-pg';
+
+/** alice's group: what G's policy (policies/team-a.yaml) allows to read, so B3 requires the same. */
+const B3_GROUP = 'team-a';
 
 export interface BenchContext {
   readonly stub: Child;
   readonly stubToken: string;
   readonly issuer: string;
   readonly tokens: { readonly alice: string; readonly bob: string };
+  /** Tokens an authenticating baseline must refuse (checked before its row is measured). */
+  readonly probes: ProbeTokens;
   readonly pgUrl: string | null;
   readonly rules: number;
   readonly shape: string;
@@ -32,9 +41,19 @@ export interface Running {
   readonly url: string;
   /** B0 is the shared stub: not stopped after its row. */
   readonly shared: boolean;
+  /** Said in the row's note (B3: the authentication checks it passed). */
+  readonly note?: string;
 }
 
-export async function startTarget(ctx: BenchContext, kind: TargetKind): Promise<Running> {
+/** Why a target cannot run on this machine (a baseline's server not installed), or null. */
+export function unavailable(kind: TargetKind): string | null {
+  if (kind === 'B2' && NGINX === null) return 'nginx not installed';
+  if (kind === 'B3') return APACHE_MISSING;
+  return null;
+}
+
+/** `connections`: the row's concurrent client connections (B3 sizes its thread pool to them). */
+export async function startTarget(ctx: BenchContext, kind: TargetKind, connections = 50): Promise<Running> {
   const stubUrl = `http://127.0.0.1:${ctx.stub.info.port}`;
   const urlOf = (c: Child) => `http://127.0.0.1:${c.info.port}`;
   switch (kind) {
@@ -48,6 +67,17 @@ export async function startTarget(ctx: BenchContext, kind: TargetKind): Promise<
       const c = await startNginx(Number(ctx.stub.info.port));
       return { child: c, url: urlOf(c), shared: false };
     }
+    case 'B3': {
+      const c = await startApache({ upstreamPort: Number(ctx.stub.info.port), upstreamToken: ctx.stubToken, issuer: ctx.issuer, audience: DEV_AUDIENCE, group: B3_GROUP, connections });
+      try {
+        // Its numbers only count if it refuses what G refuses (and the refusals are not measured).
+        const note = await checkAuthentication(urlOf(c), { valid: ctx.tokens.alice, wrongGroup: ctx.tokens.bob }, ctx.probes);
+        return { child: c, url: urlOf(c), shared: false, note };
+      } catch (err) {
+        await c.stop();
+        throw err;
+      }
+    }
     default: {
       const audit = kind === 'G-noaudit' ? 'none' : kind === 'G-pg' ? 'pg' : 'pglite';
       if (audit === 'pg' && ctx.pgUrl === null) throw new Error('Postgres unavailable');
@@ -60,7 +90,10 @@ export async function startTarget(ctx: BenchContext, kind: TargetKind): Promise<
   }
 }
 
-/** The request a target gets: baselines carry the stub's Ceph token and version; G gets an IdP token and plain JSON. */
+/**
+ * The request a target gets: the pass-through baselines (B0-B2) carry the stub's Ceph token and version; G and
+ * B3, which authenticate the client and put Ceph's token and version in themselves, get the same IdP token and plain JSON.
+ */
 export function requestFor(ctx: BenchContext, kind: TargetKind, method: string, path: string, opts: { who?: 'alice' | 'bob'; body?: string } = {}): Req {
   const baseline = kind === 'B0' || kind === 'B1' || kind === 'B2';
   const headers: Record<string, string> = baseline
