@@ -1,11 +1,8 @@
 // Small helpers of scripts/ceph/cluster.ts that know nothing about Ceph's recipe: free ports,
-// polling with a deadline, log tails, dashboard probes and removal of dirs left by killed parents.
+// polling with a deadline, log tails, dashboard probes, pid liveness.
 
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Server } from 'node:net';
-import { join } from 'node:path';
-
-export const STALE_PREFIX = 'cephgate-cluster-';
 
 function tryListen(port: number): Promise<Server | undefined> {
   return new Promise((resolve) => {
@@ -101,31 +98,5 @@ export function pidAlive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * A parent killed by SIGKILL takes its daemons along (pdeathsig) but leaves its dir. Dirs whose
- * owner.pid is dead and that no running process mentions (daemons get `-c <dir>/ceph.conf`) are
- * removed; dirs of other live clusters are never touched.
- */
-export async function removeStaleDirs(baseDir: string, log: (line: string) => void): Promise<void> {
-  let entries: string[];
-  try {
-    entries = (await readdir(baseDir)).filter((e) => e.startsWith(STALE_PREFIX));
-  } catch {
-    return;
-  }
-  if (entries.length === 0) return;
-  const cmdlines: string[] = [];
-  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
-    if (/^\d+$/.test(pid)) cmdlines.push(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''));
-  }
-  for (const e of entries) {
-    const d = join(baseDir, e);
-    const owner = Number(await readFile(join(d, 'owner.pid'), 'utf8').catch(() => ''));
-    if (!owner || pidAlive(owner) || cmdlines.some((c) => c.includes(d))) continue;
-    await rm(d, { recursive: true, force: true });
-    log(`removed stale ${d} (owner pid ${owner} is gone)`);
   }
 }

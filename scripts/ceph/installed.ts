@@ -1,0 +1,43 @@
+// Whether a release's Ceph programs are there to start a cluster: Pacific's Debian 12 packages on
+// this host, or the finished Reef chroot. Answers with the install hint, never installs.
+
+import { accessSync, constants, existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { reefRootReady } from './reef-root.ts';
+import type { CephRelease } from './runner.ts';
+
+const BINARIES: Array<[cmd: string, pkg: string]> = [
+  ['ceph', 'ceph-common'],
+  ['ceph-authtool', 'ceph-common'],
+  ['monmaptool', 'ceph-common'],
+  ['ceph-mon', 'ceph-mon'],
+  ['ceph-mgr', 'ceph-mgr'],
+  ['ceph-osd', 'ceph-osd'],
+];
+const DASHBOARD_MODULE = '/usr/share/ceph/mgr/dashboard/module.py';
+const INSTALL_HINT = 'install with `sudo scripts/ceph/install.sh` (apt-get install -y ceph-mon ceph-mgr ceph-mgr-dashboard ceph-osd ceph-common)';
+
+export function onPath(cmd: string, extraDirs: string[] = []): boolean {
+  return [...(process.env.PATH ?? '').split(delimiter), ...extraDirs].some((d) => {
+    try {
+      accessSync(join(d, cmd), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+export function cephInstalled(release: CephRelease = 'pacific'): { ok: true } | { ok: false; reason: string } {
+  if (release === 'reef') {
+    // runner.ts runs them with a PATH of its own, which has the sbin dirs.
+    const missing = ['unshare', 'chroot', 'mount'].filter((c) => !onPath(c, ['/usr/sbin', '/sbin', '/usr/bin', '/bin']));
+    if (missing.length > 0) return { ok: false, reason: `missing ${missing.join(', ')} (util-linux, coreutils) to run the Reef chroot` };
+    if (process.getuid?.() !== 0) return { ok: false, reason: 'the Reef cluster runs in a chroot and needs root' };
+    return reefRootReady();
+  }
+  const missing = BINARIES.filter(([cmd]) => !onPath(cmd)).map(([cmd, pkg]) => `command \`${cmd}\` (package ${pkg})`);
+  if (!existsSync(DASHBOARD_MODULE)) missing.push(`${DASHBOARD_MODULE} (package ceph-mgr-dashboard)`);
+  if (missing.length > 0) return { ok: false, reason: `missing ${missing.join(', ')}; ${INSTALL_HINT}` };
+  return { ok: true };
+}
