@@ -1,22 +1,47 @@
 // Command line around cluster.ts: `up` runs a throwaway Ceph until SIGINT/SIGTERM (for the demo and
 // manual testing), `check` reports whether a release's Ceph is there to start one, `ensure-reef`
 // builds (or completes, or just checks) the cached Reef chroot, `dashboard-dir` prints where a
-// release's dashboard sources are.
+// release's dashboard sources are, `run` runs that release's own program (ceph, rbd, rados, ...)
+// against a running cluster (Reef's live in the chroot; the host's are Pacific's).
 // Usage: tsx scripts/ceph/cli.ts up [--release pacific|reef] [--mgrs N] [--name X] [--quiet]
 //        tsx scripts/ceph/cli.ts check [--release pacific|reef]
 //        tsx scripts/ceph/cli.ts ensure-reef
 //        tsx scripts/ceph/cli.ts dashboard-dir [--release pacific|reef]
+//        tsx scripts/ceph/cli.ts run [--release pacific|reef] --conf <dir>/ceph.conf -- rbd ls <pool>
 
+import { spawn } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type CephRelease, cephInstalled, ensureReefRoot, reefDashboardDir, startCluster } from './cluster.ts';
-import { RELEASES } from './runner.ts';
+import { type CephRelease, cephInstalled, ensureReefRoot, reefDashboardDir, reefRootDir, startCluster } from './cluster.ts';
+import { chrootRunner, hostRunner, RELEASES } from './runner.ts';
 
-const USAGE = 'usage: tsx scripts/ceph/cli.ts up [--release pacific|reef] [--mgrs N] [--name X] [--quiet] | check [--release R] | ensure-reef | dashboard-dir [--release R]';
+const USAGE =
+  'usage: tsx scripts/ceph/cli.ts up [--release pacific|reef] [--mgrs N] [--name X] [--quiet] | check [--release R] | ensure-reef | dashboard-dir [--release R] | run [--release R] --conf <ceph.conf> -- <program> [args...]';
+
+/** `run`: the release's program with `-c <conf>` first, its stdio this terminal's. */
+async function runProgram(release: CephRelease, conf: string | undefined, argv: string[]): Promise<number> {
+  const [program, ...args] = argv;
+  if (!conf || !program) {
+    console.error(USAGE);
+    return 2;
+  }
+  const path = resolve(conf);
+  const runner = release === 'reef' ? chrootRunner(reefRootDir(), dirname(path)) : hostRunner();
+  const c = runner.command(program, ['-c', path, ...args]);
+  return new Promise((done) => {
+    const p = spawn(c.file, c.args, { stdio: 'inherit', ...(c.env ? { env: c.env } : {}) });
+    p.once('error', (e) => {
+      console.error(e.message);
+      done(127);
+    });
+    p.once('exit', (code, signal) => done(code ?? (signal ? 1 : 0)));
+  });
+}
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { mgrs: { type: 'string' }, name: { type: 'string' }, release: { type: 'string' }, quiet: { type: 'boolean', short: 'q' } },
+    options: { mgrs: { type: 'string' }, name: { type: 'string' }, release: { type: 'string' }, conf: { type: 'string' }, quiet: { type: 'boolean', short: 'q' } },
   });
   const command = positionals[0];
   const release = (values.release ?? 'pacific') as CephRelease;
@@ -37,6 +62,7 @@ async function main(): Promise<number> {
     console.error(`[reef-root] ready (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     return 0;
   }
+  if (command === 'run') return runProgram(release, values.conf, positionals.slice(1));
   if (command === 'dashboard-dir') {
     console.log(release === 'reef' ? reefDashboardDir() : '/usr/share/ceph/mgr/dashboard');
     return 0;
@@ -73,8 +99,8 @@ async function main(): Promise<number> {
       adminUser: cluster.adminUser,
       adminPassword: cluster.adminPassword,
       dashboardSourceDir: cluster.dashboardSourceDir,
-      // For a shell: the release's own CLI against this cluster (Reef's lives in the chroot).
-      cli: [cluster.cliCommand('ceph', []).file, ...cluster.cliCommand('ceph', []).args],
+      // The release's own CLI against this cluster (Reef's lives in the chroot).
+      cli: `npx tsx scripts/ceph/cli.ts run --release ${cluster.release} --conf ${cluster.conf} -- ceph -s`,
     }),
   );
   // Stay alive until a signal arrives; the daemons are children of this process.

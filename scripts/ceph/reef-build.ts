@@ -29,6 +29,17 @@ export interface BuildContext {
   log: (line: string) => void;
 }
 
+/**
+ * Every build step runs in its own PID and mount namespace, tied to this process: setpriv's
+ * parent-death signal kills unshare with us, --kill-child then kills the namespace's first process,
+ * and the kernel kills the rest of the namespace with it (debootstrap's subshells, dpkg's
+ * maintainer scripts). That first process is a shell that waits for the step rather than exec it:
+ * an `apt-get install` there survived the signal once (apt loses it somewhere on the way). So a
+ * killed build leaves nothing running to race the next one, and nothing mounted (debootstrap
+ * mounts /proc and /sys in the target).
+ */
+const CONTAINED = ['--pdeathsig', 'KILL', '--', 'unshare', '--pid', '--fork', '--kill-child', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', '"$@"; exit $?', 'build-step'];
+
 /** Runs a command with its output in the build log; throws with the log's tail when it fails. */
 async function run(ctx: BuildContext, file: string, args: string[], o: { env?: NodeJS.ProcessEnv; cwd?: string; shown?: string } = {}): Promise<void> {
   const shown = o.shown ?? `${file} ${args.join(' ')}`;
@@ -36,7 +47,7 @@ async function run(ctx: BuildContext, file: string, args: string[], o: { env?: N
   await new Promise<void>((r) => out.once('open', () => r()));
   out.write(`\n${new Date().toISOString()} $ ${shown}\n`);
   const code = await new Promise<number | string>((resolve, reject) => {
-    const p = spawn(file, args, { env: o.env ?? HOST_ENV, cwd: o.cwd, stdio: ['ignore', out, out] });
+    const p = spawn('setpriv', [...CONTAINED, file, ...args], { env: o.env ?? HOST_ENV, cwd: o.cwd, stdio: ['ignore', out, out] });
     p.once('error', reject);
     p.once('exit', (c, s) => resolve(s ?? c ?? 0));
   });
@@ -74,9 +85,7 @@ async function base(ctx: BuildContext): Promise<void> {
   if (await done(ctx.root, 'base', key)) return;
   ctx.log(`debootstrap ${SUITE} into ${ctx.root} from ${ctx.mirror} (about 1 min)`);
   await wipe(ctx);
-  // In its own mount namespace: debootstrap mounts /proc and /sys in the target, and a killed
-  // debootstrap would otherwise leave them mounted in the host's namespace.
-  await run(ctx, 'unshare', ['--mount', '--propagation', 'private', '--', 'debootstrap', '--variant=minbase', SUITE, ctx.root, ctx.mirror]);
+  await run(ctx, 'debootstrap', ['--variant=minbase', SUITE, ctx.root, ctx.mirror]);
   await mark(ctx.root, 'base', key);
 }
 

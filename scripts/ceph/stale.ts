@@ -94,8 +94,8 @@ function unescapeMountPath(s: string): string {
 }
 
 /**
- * Call with the chroot's build lock held. Kills every process whose root is `chroot` and that no
- * live cluster owns (daemons of a crashed run, an apt-get of a killed build), then lazily unmounts
+ * Call with the chroot's build lock held. Kills every process in or naming `chroot` that no live
+ * cluster owns (daemons of a crashed run, a debootstrap or apt-get of a killed build), then lazily unmounts
  * whatever is still mounted under `chroot` in this namespace: nothing of ours mounts there (see
  * runner.ts), but a killed debootstrap or a hand-run recipe (CEPH.md mounts proc and /dev) does,
  * and `rm -rf` through a bound /dev would wipe the host's device nodes.
@@ -103,8 +103,9 @@ function unescapeMountPath(s: string): string {
 export async function sweepChroot(chroot: string, log: (line: string) => void): Promise<void> {
   const strays: number[] = [];
   for (const p of await processes()) {
-    if (p.root !== chroot && !p.root.startsWith(`${chroot}/`)) continue;
-    if (!(await ofLiveCluster(p.cmdline))) strays.push(p.pid);
+    // Rooted in it (daemons, apt-get), or naming it (a debootstrap, a chroot entry not yet exec'd).
+    const inside = p.root === chroot || p.root.startsWith(`${chroot}/`) || p.cmdline.split('\0').some((a) => a === chroot || a.startsWith(`${chroot}/`));
+    if (inside && !(await ofLiveCluster(p.cmdline))) strays.push(p.pid);
   }
   if (strays.length > 0) await killAndWait(strays, log, `stray process in ${chroot}`);
   for (const m of await mountsUnder(chroot)) {
