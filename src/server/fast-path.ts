@@ -12,7 +12,7 @@ import { createGatewayHandler } from '../pipeline/gateway.ts';
 import { logRequest } from './access-log.ts';
 import type { AppEnv, RequestState } from './env.ts';
 import { errorResponse } from './error-response.ts';
-import { checkHost, newRequestState } from './intake.ts';
+import { checkHeaders, newRequestState } from './intake.ts';
 
 export type FastPath = (incoming: IncomingMessage, outgoing: ServerResponse) => boolean;
 
@@ -36,7 +36,7 @@ export function createFastPath(deps: PipelineDeps, opts: { readonly nativeLogin:
     // The handler reads only these members of a hono Context (see pipeline/gateway.ts, respond.ts).
     const ctx = { get: () => state, req: { method }, env: { incoming, outgoing } } as unknown as Context<AppEnv>;
     try {
-      checkHost(state.headers);
+      checkHeaders(state.headers);
       state.target = parseRequestTarget(incoming.url ?? '');
       await handler(ctx);
     } catch (err) {

@@ -31,10 +31,15 @@ export interface IntakeDeps {
 /** RFC 9112 §3.2: one Host header, `uri-host [":" port]`; anything else is refused, never interpreted. */
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
-export function checkHost(headers: RequestHeaders): void {
+/**
+ * Headers two readers could take differently when repeated are refused, never merged or picked:
+ * Host (RFC 9112 §3.2), and Content-Type, which the policy reads the first of and Ceph the last.
+ */
+export function checkHeaders(headers: RequestHeaders): void {
   const host = headers.get('host');
-  if (host === undefined) return; // HTTP/1.0 clients may omit it; the gateway never routes by Host
-  if (host.length !== 1 || !HOST.test(host[0] as string)) throw new GatewayError(400, 'invalid_request', 'invalid Host header');
+  // HTTP/1.0 clients may omit Host; the gateway never routes by it.
+  if (host !== undefined && (host.length !== 1 || !HOST.test(host[0] as string))) throw new GatewayError(400, 'invalid_request', 'invalid Host header');
+  if ((headers.get('content-type')?.length ?? 0) > 1) throw new GatewayError(400, 'invalid_request', 'Content-Type given more than once');
 }
 
 export function newRequestState(deps: IntakeDeps, headers: RequestHeaders, peerAddress: string | undefined): RequestState {
@@ -58,7 +63,7 @@ export function intakeMiddleware(deps: IntakeDeps) {
     c.set('state', state);
     // The raw target as received on the wire: never the URL-normalised one (`/a/../b` -> `/b`).
     const raw = incoming?.url ?? new URL(c.req.url).pathname + new URL(c.req.url).search;
-    checkHost(headers);
+    checkHeaders(headers);
     state.target = parseRequestTarget(raw);
     await next();
   });

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import { finished } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Config } from '../config/schema.ts';
@@ -15,18 +16,23 @@ import { type ErrorCode, rawErrorResponse } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { newRequestId } from '../intake/request-id.ts';
 
-/** Node parser errors -> the gateway's status and code. */
-function clientErrorStatus(code: string | undefined, message: string): [number, ErrorCode, string] {
-  if (code === 'HPE_INVALID_TRANSFER_ENCODING' && !/Content-Length/i.test(message)) return [400, 'bad_request', 'invalid Transfer-Encoding'];
+/** Node parser errors -> the gateway's status, code and a detail that says what was wrong. */
+export function clientErrorStatus(code: string | undefined, reason: string): [number, ErrorCode, string] {
   switch (code) {
     case 'HPE_HEADER_OVERFLOW':
       return [431, 'header_too_large', 'request headers too large'];
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return [408, 'request_timeout', 'request headers not received in time'];
     case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      // llhttp reports two Content-Length headers (equal or not) under this code: RFC 9112 §6.3 says refuse.
+      return [400, 'conflicting_length', /Duplicate/i.test(reason) ? 'Content-Length given more than once' : 'unexpected Content-Length'];
     case 'HPE_INVALID_TRANSFER_ENCODING':
       // RFC 9112 §6.3: Content-Length with Transfer-Encoding is a smuggling vector; refuse it.
-      return [400, 'conflicting_length', 'Content-Length and Transfer-Encoding together'];
+      return /Content-Length/i.test(reason)
+        ? [400, 'conflicting_length', 'Content-Length and Transfer-Encoding together']
+        : [400, 'bad_request', 'invalid Transfer-Encoding'];
+    case 'HPE_INVALID_CONTENT_LENGTH':
+      return [400, 'bad_request', 'invalid Content-Length'];
     default:
       return [400, 'bad_request', 'malformed HTTP request'];
   }
@@ -65,12 +71,28 @@ export function createPublicServer(app: Hono<AppEnv>, config: Config, log: Logge
       socket.destroy();
       return;
     }
-    const [status, code, detail] = clientErrorStatus(err.code, err.message);
+    const [status, code, detail] = clientErrorStatus(err.code, (err as { reason?: string }).reason ?? err.message);
     const requestId = newRequestId();
     log.info({ request_id: requestId, status, code, client: socket.remoteAddress }, 'request refused by the HTTP parser');
-    socket.end(rawErrorResponse(status, code, detail, requestId));
+    afterAnswersInFlight(socket, () => {
+      if (socket.writable) socket.end(rawErrorResponse(status, code, detail, requestId));
+      else socket.destroy();
+    });
   });
   return server;
+}
+
+/**
+ * Runs `then` once every request parsed before the bad one has been answered on this connection.
+ * HTTP/1.1 pipelining (RFC 9112 §9.3.2) answers in request order: a valid mutation followed by
+ * malformed bytes is carried out, so its client must read its answer before the 400, not only the 400.
+ * Node keeps the response being written in `socket._httpMessage` and hands the next queued one to the
+ * socket when it finishes.
+ */
+function afterAnswersInFlight(socket: Socket, then: () => void): void {
+  const current = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (current === undefined || current === null) return then();
+  finished(current, () => setImmediate(() => afterAnswersInFlight(socket, then)));
 }
 
 export function createAdminServer(app: Hono): Server {

@@ -92,6 +92,36 @@ describe('limits', () => {
     assert.equal(stub.received.length, before);
   });
 
+  test('two Content-Length headers are refused, and the answer says so (not "with Transfer-Encoding")', async () => {
+    const before = stub.received.length;
+    for (const lengths of [['2', '2'], ['2', '3']]) {
+      const res = await rawRequest(gw.port, [`POST /api/pool HTTP/1.1\r\nHost: x\r\nContent-Length: ${lengths[0]}\r\nContent-Length: ${lengths[1]}\r\n\r\n{}`]);
+      assert.equal(res.status, 400);
+      const body = JSON.parse(res.body);
+      assert.equal(body.code, 'conflicting_length');
+      assert.match(body.detail, /Content-Length given more than once/);
+    }
+    assert.equal(stub.received.length, before);
+  });
+
+  test('a repeated Content-Type is refused: the gateway would decide on one and Ceph read the other', async () => {
+    const before = stub.received.length;
+    const res = await rawRequest(gw.port, ['POST /api/pool HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}']);
+    assert.equal(res.status, 400);
+    assert.equal(JSON.parse(res.body).code, 'invalid_request');
+    assert.equal(stub.received.length, before);
+  });
+
+  test('pipelining: a valid request followed by malformed bytes gets its own answer first, then the 400', async () => {
+    const before = stub.received.length;
+    const res = await rawRequest(gw.port, ['POST /api/pool HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}GARBAGE\r\n\r\n'], 5000);
+    assert.equal(stub.received.length, before + 1, 'the valid request was carried out');
+    const answers = res.raw.split(/(?=HTTP\/1\.1 )/);
+    assert.equal(answers.length, 2, res.raw);
+    assert.match(answers[0] as string, /^HTTP\/1\.1 200 /);
+    assert.match(answers[1] as string, /^HTTP\/1\.1 400 /);
+  });
+
   test('oversize headers get 431', async () => {
     const res = await rawRequest(gw.port, [`GET /api/pool HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(8000)}\r\n\r\n`]);
     assert.equal(res.status, 431);

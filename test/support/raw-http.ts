@@ -7,6 +7,8 @@ export interface RawAnswer {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: string;
+  /** Everything read from the connection (several answers when requests were pipelined). */
+  readonly raw: string;
 }
 
 export function parseRawAnswer(text: string): RawAnswer {
@@ -17,7 +19,7 @@ export function parseRawAnswer(text: string): RawAnswer {
     const i = l.indexOf(':');
     if (i > 0) headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
   }
-  return { status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') };
+  return { status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n'), raw: text };
 }
 
 /** Sends `chunks` (with optional pauses between them) and resolves with everything read until close. */
