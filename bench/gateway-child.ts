@@ -66,7 +66,7 @@ let database: Database | null = null;
 let audit: AuditSink;
 if (a.audit === 'none') {
   // Only for the "unaudited mutation" reference row: the pipeline still calls the sink, which does nothing.
-  audit = { recordIntent: async () => {}, recordOutcome: async () => {}, ping: async () => true, close: async () => {} };
+  audit = { recordIntent: async () => {}, recordRefusal: async () => {}, recordOutcome: async () => {}, ping: async () => true, close: async () => {} };
   stages.audit = 'no-op sink (reference row only)';
 } else {
   database = await openDatabase(a.audit === 'pg' ? { url: a['pg-url'] ?? '', poolMax: config.audit.pool_max } : { pgliteDir: config.audit.pglite_dir });

@@ -15,6 +15,8 @@ const defaults = {
   queue_max: 20000,
   intent_timeout_ms: 2000,
   pool_max: 10,
+  spool_dir: './.cephgate/spool',
+  spool_max_bytes: 64 * 1048576,
 };
 
 export const auditConfigSchema = z
@@ -44,6 +46,13 @@ export const auditConfigSchema = z
     intent_timeout_ms: z.number().int().min(50).default(defaults.intent_timeout_ms),
     /** Postgres connection pool size (writer + audit queries). Default 10. */
     pool_max: z.number().int().min(2).default(defaults.pool_max),
+    /**
+     * Local directory (per instance, writable) where the records of refused requests wait while the
+     * audit database is down; they are appended to the chain when it is back. Default ./.cephgate/spool.
+     */
+    spool_dir: z.string().min(1).default(defaults.spool_dir),
+    /** Most bytes the spool holds; refusals beyond it are logged, counted and not recorded. 0 turns the spool off. Default 64 MiB. */
+    spool_max_bytes: z.number().int().nonnegative().default(defaults.spool_max_bytes),
   })
   .strict()
   .default(defaults);

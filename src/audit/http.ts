@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { type Context, type Env, Hono } from 'hono';
 import { z } from 'zod';
 import type { Db } from '../db/database.ts';
-import { GatewayError } from '../server/errors.ts';
+import { auditUnavailable, GatewayError } from '../server/errors.ts';
 import { exportStream } from './export.ts';
 import { type AuditFilter, type AuditQuery, decodeCursor, queryAudit } from './query.ts';
 
@@ -61,6 +61,15 @@ function toFilter(q: z.output<typeof filterSchema>): AuditFilter {
   return f;
 }
 
+/** A read of the audit database that fails is the store being unavailable: 503 with Retry-After, as for writes. */
+async function reading<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    throw err instanceof GatewayError ? err : auditUnavailable('The audit log cannot be read right now.', err);
+  }
+}
+
 export function createAuditRoutes<E extends Env = Env>(deps: AuditRoutesDeps<E>): Hono<E> {
   const app = new Hono<E>();
 
@@ -76,13 +85,16 @@ export function createAuditRoutes<E extends Env = Env>(deps: AuditRoutesDeps<E>)
     }
     const q: AuditQuery = { ...toFilter(filter), ...(limit === undefined ? {} : { limit }), ...(cursor === undefined ? {} : { cursor }), ...(order === undefined ? {} : { order }) };
     await deps.store.flush();
-    return c.json(await queryAudit(deps.store.db, q));
+    return c.json(await reading(() => queryAudit(deps.store.db, q)));
   });
 
   app.get('/gateway/v1/audit/export', async (c) => {
     await deps.authorize(c);
     const { format, ...filter } = parse(exportSchema, c);
     await deps.store.flush();
+    // The stream's first read is only made once the answer has started: ask the database first, so
+    // that a store that is down gets the 503 below and not a 200 cut off after its headers.
+    await reading(() => queryAudit(deps.store.db, { limit: 1 }));
     const stream = exportStream(deps.store.db, toFilter(filter), format);
     const body = Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>;
     return new Response(body, {

@@ -6,10 +6,11 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database, Db } from '../db/database.ts';
 import { auditChainHead, auditIntents, auditOutcomes } from '../db/schema.ts';
 import type { AuditIntent, AuditOutcome, AuditSink } from '../pipeline/types.ts';
-import { GatewayError } from '../server/errors.ts';
+import { auditUnavailable } from '../server/errors.ts';
 import { chainHash } from './chain.ts';
 import { eventContent, type IntentDraft, type IntentRow, intentDraft, type OutcomeDraft, type OutcomeRow, outcomeDraft } from './records.ts';
 import { createRedactor, type Redactor } from './redact.ts';
+import type { RefusalSpool } from './spool.ts';
 
 export interface AuditStoreOptions {
   readonly redactor?: Redactor;
@@ -23,6 +24,10 @@ export interface AuditStoreOptions {
   readonly ownsDatabase?: boolean;
   /** Write failures (the caller also gets a rejection; this is for the log). */
   readonly onError?: (err: unknown) => void;
+  /** Where refusals go while the database is down (replayed into the chain once it answers again). */
+  readonly spool?: RefusalSpool;
+  /** How often waiting spooled refusals are retried while the store stays idle. Default 5000 ms. */
+  readonly replayIntervalMs?: number;
 }
 
 export interface AuditStore extends AuditSink {
@@ -30,6 +35,8 @@ export interface AuditStore extends AuditSink {
   readonly db: Db;
   /** Resolves once every event enqueued before the call is committed (or has failed), or after the write timeout. */
   flush(): Promise<void>;
+  /** Replays spooled refusals now (also done on a timer and after the store recovers); how many. */
+  replaySpool(): Promise<number>;
 }
 
 type Pending =
@@ -45,9 +52,6 @@ interface Waiter {
   queued: boolean;
 }
 
-export function unavailable(detail: string, cause?: unknown): GatewayError {
-  return new GatewayError(503, 'audit_unavailable', detail, { headers: { 'Retry-After': '1' }, cause });
-}
 
 /** SQLSTATE classes 22 (data exception) and 23 (integrity): the row is at fault, not the database. */
 function isRowError(err: unknown): boolean {
@@ -71,18 +75,23 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
   const writers = 1;
   const active = new Set<Promise<void>>();
   let closed = false;
+  // Whether the last write reached the database: refusals skip the wait for a store known to be down.
+  let healthy = true;
+  const spool = opts.spool;
+  let replaying: Promise<number> | null = null;
 
   function enqueue(p: Pending): Promise<void> {
     const waiter: Waiter = { resolve: noop, reject: noop, done: false, queued: true };
     p.waiter = waiter;
-    if (closed) return Promise.reject(unavailable('The audit store is closed.'));
-    if (queue.length >= queueMax) return Promise.reject(unavailable('The audit queue is full.'));
+    if (closed) return Promise.reject(auditUnavailable('The audit store is closed.'));
+    if (queue.length >= queueMax) return Promise.reject(auditUnavailable('The audit queue is full.'));
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (waiter.done) return;
         waiter.done = true;
+        healthy = false; // a store this slow is down for refusals: they go to the spool until a batch commits
         if (waiter.queued && queue.includes(p)) queue.splice(queue.indexOf(p), 1); // never written: nothing reached Ceph
-        reject(unavailable('The audit store did not commit in time.'));
+        reject(auditUnavailable('The audit store did not commit in time.'));
       }, timeoutMs);
       waiter.resolve = () => {
         clearTimeout(timer);
@@ -124,8 +133,13 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
         return;
       }
       opts.onError?.(err);
-      for (const p of batch) p.waiter?.reject(unavailable('The audit store is unavailable.', err));
+      healthy = false;
+      for (const p of batch) p.waiter?.reject(auditUnavailable('The audit store is unavailable.', err));
       return;
+    }
+    if (!healthy) {
+      healthy = true;
+      if (spool !== undefined) void replaySpool();
     }
     for (const p of batch) {
       if (orphans.includes(p)) {
@@ -189,15 +203,53 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
     return orphans;
   }
 
+  /** Appends spooled refusals to the chain; a record the store already holds (a replay after a crash) counts as done. */
+  function replaySpool(): Promise<number> {
+    if (spool === undefined || closed) return Promise.resolve(0);
+    replaying ??= spool
+      .replay(async (drafts) => {
+        const results = await Promise.allSettled(drafts.map((draft) => enqueue({ kind: 'intent', draft, waiter: null })));
+        const failed = results.find((r) => r.status === 'rejected' && !isRowError((r.reason as { cause?: unknown }).cause));
+        if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+      })
+      .catch((err: unknown) => {
+        opts.onError?.(err);
+        return 0;
+      })
+      .finally(() => {
+        replaying = null;
+      });
+    return replaying;
+  }
+  const replayTimer = spool === undefined ? undefined : setInterval(() => void spool.pending().then((p) => (p && healthy ? replaySpool() : 0)), opts.replayIntervalMs ?? 5000);
+  replayTimer?.unref();
+
   return {
     database,
     db,
+    replaySpool,
+    async recordRefusal(intent: AuditIntent): Promise<void> {
+      let draft: IntentDraft;
+      try {
+        draft = intentDraft(intent, redactor);
+      } catch (err) {
+        throw auditUnavailable('The audit record could not be built.', err);
+      }
+      if (healthy || spool === undefined) {
+        try {
+          return await enqueue({ kind: 'intent', draft, waiter: null });
+        } catch (err) {
+          if (spool === undefined || isRowError((err as { cause?: unknown }).cause)) throw err;
+        }
+      }
+      await spool.append(draft);
+    },
     recordIntent(intent: AuditIntent): Promise<void> {
       let draft: IntentDraft;
       try {
         draft = intentDraft(intent, redactor);
       } catch (err) {
-        return Promise.reject(unavailable('The audit record could not be built.', err));
+        return Promise.reject(auditUnavailable('The audit record could not be built.', err));
       }
       return enqueue({ kind: 'intent', draft, waiter: null });
     },
@@ -230,8 +282,11 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
       clearTimeout(timer);
     },
     async close(): Promise<void> {
+      clearInterval(replayTimer);
+      await replaying;
       closed = true;
       while (active.size > 0) await Promise.all(active);
+      await spool?.close();
       if (opts.ownsDatabase === true) await database.close();
     },
   };

@@ -3,7 +3,7 @@
 // `unknown`), and denials/authentication failures (recorded with their final status).
 
 import type { RequestState } from '../server/env.ts';
-import { GatewayError } from '../server/errors.ts';
+import { auditUnavailable, GatewayError } from '../server/errors.ts';
 import { firstHeader } from '../intake/headers.ts';
 import type { PipelineDeps } from './deps.ts';
 import { cephAnswer } from './outcome.ts';
@@ -38,25 +38,33 @@ function intentOf(state: RequestState, method: HttpMethod | string, body: Buffer
   };
 }
 
-export async function auditIntent(deps: PipelineDeps, state: RequestState, method: HttpMethod, body: Buffer | null, id: string): Promise<void> {
-  const started = performance.now();
+/** The store bounds its own waits; this bound holds even for a sink that never answers. */
+async function withinAuditBound(deps: PipelineDeps, write: Promise<void>, what: string): Promise<void> {
+  const limit = deps.config.audit.intent_timeout_ms;
   let timer: NodeJS.Timeout | undefined;
   try {
-    // The store bounds its own waits; this bound holds even for a store that never answers.
-    const limit = deps.config.audit.intent_timeout_ms;
-    await Promise.race([
-      deps.audit.recordIntent(intentOf(state, method, body, id)),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`audit intent not committed within ${limit} ms`)), limit);
-      }),
-    ]);
-  } catch (err) {
-    deps.metrics.auditFailures.inc({ kind: 'intent' });
-    throw new GatewayError(503, 'audit_unavailable', 'The audit log cannot record this request, so it was not forwarded.', {
-      cause: err, headers: { 'Retry-After': '5' }, extra: { retry_after: 5 },
-    });
+    await Promise.race([write, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} not recorded within ${limit} ms`)), limit)))]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Commits the intent before anything is forwarded. When it cannot be committed the request is refused
+ * (503) and that refusal is recorded under the same id, in the local spool if the store is down, so
+ * the audit log still shows who tried what once it is back.
+ */
+export async function auditIntent(deps: PipelineDeps, state: RequestState, method: HttpMethod, body: Buffer | null, id: string): Promise<void> {
+  const started = performance.now();
+  const intent = intentOf(state, method, body, id);
+  try {
+    await withinAuditBound(deps, deps.audit.recordIntent(intent), 'audit intent');
+  } catch (err) {
+    deps.metrics.auditFailures.inc({ kind: 'intent' });
+    const refused = auditUnavailable('The audit log cannot record this request, so it was not forwarded.', err);
+    await recordRefusal(deps, state, { ...intent, finalStatus: refused.status, errorCode: refused.code });
+    throw refused;
+  } finally {
     deps.metrics.auditWriteSeconds.observe({ kind: 'intent' }, (performance.now() - started) / 1000);
   }
 }
@@ -85,12 +93,15 @@ export async function auditOutcome(
 export async function auditDenial(deps: PipelineDeps, state: RequestState, method: HttpMethod | string, body: Buffer | null, err: unknown): Promise<void> {
   const status = err instanceof GatewayError ? err.status : 500;
   const code = err instanceof GatewayError ? err.code : 'internal_error';
-  const intent: AuditIntent = { ...intentOf(state, method, body, uuidv7()), finalStatus: status, errorCode: code };
+  await recordRefusal(deps, state, { ...intentOf(state, method, body, uuidv7()), finalStatus: status, errorCode: code });
+}
+
+async function recordRefusal(deps: PipelineDeps, state: RequestState, intent: AuditIntent): Promise<void> {
   try {
-    await deps.audit.recordIntent(intent);
+    await withinAuditBound(deps, deps.audit.recordRefusal(intent), 'audit record of a refusal');
   } catch (e) {
     // The request is refused either way; nothing was forwarded. Losing this record is logged loudly.
     deps.metrics.auditFailures.inc({ kind: 'denial' });
-    deps.log.error({ err: e, request_id: state.requestId, code }, 'audit record of a refused request could not be written');
+    deps.log.error({ err: e, request_id: state.requestId, code: intent.errorCode }, 'audit record of a refused request could not be written');
   }
 }

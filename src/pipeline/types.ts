@@ -178,6 +178,12 @@ export interface AuditOutcome {
 export interface AuditSink {
   /** Commit the intent durably. Rejects when the store cannot take it: the caller then refuses with 503. */
   recordIntent(intent: AuditIntent): Promise<void>;
+  /**
+   * Record a request refused before forwarding (a denial, an authentication failure, a 503 because the
+   * intent could not be committed). When the store is down it is kept in a local spool and appended
+   * later; rejects only when neither can take it.
+   */
+  recordRefusal(intent: AuditIntent): Promise<void>;
   /** Add the outcome to a committed intent. Enqueued synchronously: the pipeline answers the client
    *  without waiting for the commit. */
   recordOutcome(id: string, outcome: AuditOutcome): Promise<void>;

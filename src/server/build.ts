@@ -8,6 +8,7 @@ import { sessions } from '../db/schema.ts';
 import { loadCheckpointKey, startCheckpoints } from '../audit/checkpoint.ts';
 import { pruneAudit } from '../audit/prune.ts';
 import { createRedactor } from '../audit/redact.ts';
+import { openRefusalSpool } from '../audit/spool.ts';
 import { type AuditStore, createAuditStore } from '../audit/store.ts';
 import { createApiKeyAuthenticator } from '../auth/api-keys.ts';
 import { createApiKeyStore } from '../auth/apikey-store.ts';
@@ -149,6 +150,7 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
     onError: (err) => log.warn({ err }, 'database connection error'),
   });
   if (config.audit.migrate_on_start) await migrateDatabase(database);
+  const spool = config.audit.spool_max_bytes > 0 ? await openRefusalSpool({ dir: config.audit.spool_dir, maxBytes: config.audit.spool_max_bytes }) : undefined;
   const audit = createAuditStore(database, {
     redactor: createRedactor({ extraPaths: config.audit.redact_extra_paths }),
     batchMax: config.audit.batch_max,
@@ -156,7 +158,10 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
     timeoutMs: config.audit.intent_timeout_ms,
     ownsDatabase: true,
     onError: (err) => log.error({ err }, 'audit write failed'),
+    ...(spool ? { spool } : {}),
   });
+  // Refusals spooled by an earlier run (or a process that died) go into the chain now.
+  void audit.replaySpool().then((n) => n > 0 && log.warn({ records: n }, 'spooled audit records of refused requests appended to the chain'));
 
   const stopAuditJobs = startAuditJobs(config, audit, log);
 
@@ -222,6 +227,11 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
   });
   const admin = createAdminApp({
     beforeScrape: async () => {
+      if (spool) {
+        const st = spool.stats();
+        metrics.auditSpoolBytes.set(st.bytes);
+        for (const event of ['spooled', 'replayed', 'dropped'] as const) metrics.auditSpoolRecords.set({ event }, st[event]);
+      }
       const [row] = await database.db.select({ n: count() }).from(sessions).where(and(isNull(sessions.endedAt), gt(sessions.expiresAt, sql`now()`)));
       metrics.activeSessions.set(Number(row?.n ?? 0));
     },

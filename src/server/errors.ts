@@ -59,6 +59,15 @@ export class GatewayError extends Error {
   }
 }
 
+/**
+ * The one "audit log unavailable" refusal: whatever could not be recorded was not carried out
+ * (fail closed), and the caller may retry after the Retry-After seconds.
+ */
+export function auditUnavailable(detail: string, cause?: unknown): GatewayError {
+  return new GatewayError(503, 'audit_unavailable', detail, { cause, headers: { 'Retry-After': String(AUDIT_RETRY_AFTER_S) }, extra: { retry_after: AUDIT_RETRY_AFTER_S } });
+}
+const AUDIT_RETRY_AFTER_S = 5;
+
 export interface ErrorBody {
   status: string;
   detail: string;

@@ -10,7 +10,7 @@ import { decideSafely } from '../pipeline/decide.ts';
 import type { Principal } from '../pipeline/types.ts';
 import { type GatewayOperationId, gatewayPolicyInput } from '../policy/gateway-operations.ts';
 import type { AppEnv } from './env.ts';
-import { GatewayError } from './errors.ts';
+import { auditUnavailable, GatewayError } from './errors.ts';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -46,7 +46,7 @@ export function createGatewayAuthorizer(deps: PipelineDeps) {
           query: state.target.query, body: null, decision, finalStatus: 200,
         });
       } catch (err) {
-        throw new GatewayError(503, 'audit_unavailable', 'The audit log cannot record this request, so it was not carried out.', { cause: err, headers: { 'Retry-After': '5' } });
+        throw auditUnavailable('The audit log cannot record this request, so it was not carried out.', err);
       }
     }
     return principal;

@@ -16,6 +16,9 @@ export interface Metrics {
   readonly cephTokenCacheHits: Counter<'cluster'>;
   readonly jwksRefreshes: Counter<'issuer'>;
   readonly activeSessions: Gauge;
+  /** Refusals waiting in the local audit spool (bytes), and what it did: spooled, replayed, dropped. */
+  readonly auditSpoolBytes: Gauge;
+  readonly auditSpoolRecords: Gauge<'event'>;
 }
 
 const FAST = [0.000005, 0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01];
@@ -38,5 +41,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     cephTokenCacheHits: new Counter({ name: 'cephgate_ceph_token_cache_hits_total', help: 'Requests served with a cached Ceph token', labelNames: ['cluster'], registers: r }),
     jwksRefreshes: new Counter({ name: 'cephgate_jwks_refreshes_total', help: 'JWKS fetches per issuer', labelNames: ['issuer'], registers: r }),
     activeSessions: new Gauge({ name: 'cephgate_active_sessions', help: 'Browser sessions currently active', registers: r }),
+    auditSpoolBytes: new Gauge({ name: 'cephgate_audit_spool_bytes', help: 'Bytes of refused-request records waiting in the local spool for the audit store', registers: r }),
+    auditSpoolRecords: new Gauge({ name: 'cephgate_audit_spool_records', help: 'Refused-request records this process spooled, replayed into the chain, or dropped (spool full), since start', labelNames: ['event'], registers: r }),
   };
 }

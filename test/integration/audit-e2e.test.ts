@@ -113,7 +113,7 @@ describe('Postgres stopped mid-test', () => {
     }
     pg = await startPrivatePostgres();
     const url = pg.url;
-    gw = await startFullGateway({ config: (base) => ({ ...base, audit: { database_url: url, intent_timeout_ms: 1500 } }) });
+    gw = await startFullGateway({ config: (base) => ({ ...base, audit: { ...(base.audit as object), database_url: url, intent_timeout_ms: 1500 } }) });
     const before = `team-a-pgup-${suffix}`;
     const ok1 = await call(gw, 'alice', 'POST', '/api/pool', { pool: before, pg_num: 8, pool_type: 'replicated' });
     assert.ok([201, 202].includes(ok1.status));
@@ -126,6 +126,14 @@ describe('Postgres stopped mid-test', () => {
     const ready = await fetch(`${gw.adminUrl}/readyz`);
     assert.equal(ready.status, 503, 'not ready while the audit store is down');
     assert.equal((await pools()).includes(during), false, 'nothing reached Ceph during the outage');
+    // A denial during the outage (alice may not touch team-b pools): refused as always.
+    const denied = await call(gw, 'alice', 'POST', '/api/pool', { pool: `team-b-pgdown-${suffix}`, pg_num: 8, pool_type: 'replicated' });
+    assert.equal(denied.status, 403);
+    // The audit API cannot read either: 503 with Retry-After, like the mutations (not a 500).
+    const reading = await fetch(`${gw.url}/gateway/v1/audit?limit=1`, { headers: { authorization: `Bearer ${await gw.token('dave')}` } });
+    assert.equal(reading.status, 503);
+    assert.equal(((await reading.json()) as { code: string }).code, 'audit_unavailable');
+    assert.ok(reading.headers.get('retry-after'));
 
     await pg.start();
     const after = `team-a-pgback-${suffix}`;
@@ -136,5 +144,22 @@ describe('Postgres stopped mid-test', () => {
     }
     assert.ok([201, 202].includes(status), `mutations succeed again (last status ${status})`);
     assert.ok((await pools()).includes(after));
+
+    // Nothing lost: the refusals of the outage (the 503 and the denial) were spooled locally and are
+    // now in the audit log, chained, with what was answered.
+    const wanted = new Map([[String(refused.body?.request_id), 503], [String(denied.body?.request_id), 403]]);
+    let found: { request_id: string; status: number; outcome: string; error_code: string | null }[] = [];
+    for (let i = 0; i < 40 && found.length < wanted.size; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 500));
+      const page = await fetch(`${gw.url}/gateway/v1/audit?limit=1000&principal=${encodeURIComponent(String((await gw.gateway.deps.authenticate({ method: 'GET', headers: new Map([['authorization', [`Bearer ${await gw.token('alice')}`]]]), target: { raw: '/', rawPath: '/', segments: [], rawQuery: '', query: {}, cluster: null }, clientIp: '127.0.0.1' })).id))}`, { headers: { authorization: `Bearer ${await gw.token('dave')}` } });
+      const items = ((await page.json()) as { items: { request_id: string; status: number; outcome: string; error_code: string | null }[] }).items;
+      found = items.filter((r) => wanted.has(r.request_id));
+    }
+    assert.equal(found.length, 2, 'both refusals of the outage are in the audit log');
+    for (const r of found) {
+      assert.equal(r.status, wanted.get(r.request_id));
+      assert.equal(r.outcome, 'refused');
+    }
+    assert.equal(found.find((r) => r.status === 503)?.error_code, 'audit_unavailable');
   });
 });

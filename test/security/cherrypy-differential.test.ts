@@ -199,8 +199,10 @@ describe('CherryPy differential (property)', () => {
           let i = 0;
           const path = op.segments.map((s) => ('literal' in s ? s.literal : (params[i++] as string))).join('/');
           const withBody = body !== undefined && op.method !== 'GET';
-          const text = !withBody ? undefined : body.contentType.includes('form') ? new URLSearchParams(body.fields).toString() : JSON.stringify(body.fields);
-          const r: Sent = { method: op.method, target: `/${path}${query === '' ? '' : `?${query}`}`, ...(withBody ? { contentType: body.contentType, body: text } : {}) };
+          const target = `/${path}${query === '' ? '' : `?${query}`}`;
+          const r: Sent = !withBody
+            ? { method: op.method, target }
+            : { method: op.method, target, contentType: body.contentType, body: body.contentType.includes('form') ? new URLSearchParams(body.fields).toString() : JSON.stringify(body.fields) };
           tally[await agreeOrRefuse(r)] += 1;
         }),
         fcParams(Number(process.env.CEPHGATE_FC_RUNS ?? 400)),

@@ -200,7 +200,7 @@ describe('Ceph failures mid-request', () => {
 
 describe('the audit sink contract', () => {
   test('a sink that never answers cannot hold a mutation: 503 within the intent bound, nothing forwarded', async () => {
-    const hanging: AuditSink = { recordIntent: () => new Promise(() => {}), recordOutcome: async () => {}, ping: async () => true, close: async () => {} };
+    const hanging: AuditSink = { recordIntent: () => new Promise(() => {}), recordRefusal: () => new Promise(() => {}), recordOutcome: async () => {}, ping: async () => true, close: async () => {} };
     await withGateway({ upstream: staticUpstream(stub.url), audit: hanging, config: testConfig({ audit: { intent_timeout_ms: 100 } }) }, async (gw) => {
       const ac = AbortSignal.timeout(2000);
       const res = await fetch(`${gw.url}/api/pool/p1`, { method: 'DELETE', signal: ac });

@@ -30,6 +30,9 @@ export class MemoryAudit implements AuditSink {
     if (this.failing) throw new Error('audit store down (test)');
     this.intents.push(i);
   }
+  async recordRefusal(i: AuditIntent): Promise<void> {
+    await this.recordIntent(i);
+  }
   async recordOutcome(id: string, o: AuditOutcome): Promise<void> {
     this.outcomes.set(id, o);
   }

@@ -87,7 +87,7 @@ export async function startFullGateway(opts: FullGatewayOptions = {}): Promise<F
         : {}),
     },
     policy: { dir: opts.policiesDir ?? 'policies', watch: false },
-    audit: db ? { database_url_env: 'CG_TEST_DATABASE_URL' } : { pglite_dir: join(dir, 'audit') },
+    audit: { ...(db ? { database_url_env: 'CG_TEST_DATABASE_URL' } : { pglite_dir: join(dir, 'audit') }), spool_dir: join(dir, 'spool') },
   };
   if (opts.config) raw = opts.config(raw);
   const config = validateConfig(raw, 'full-gateway test');

@@ -8,7 +8,7 @@ import { readAuthorization } from '../../auth/credentials.ts';
 import { firstHeader } from '../../intake/headers.ts';
 import type { AuditIntent, AuditSink, HttpMethod, Principal, RequestTarget, RouteMatch } from '../../pipeline/types.ts';
 import type { AppEnv, RequestState } from '../../server/env.ts';
-import { GatewayError } from '../../server/errors.ts';
+import { auditUnavailable, GatewayError } from '../../server/errors.ts';
 import type { ClusterRuntime } from '../cluster-runtime.ts';
 import type { Logger } from '../tokens.ts';
 import { cephMediaType, clientVersion } from '../versions.ts';
@@ -89,9 +89,9 @@ export function createNativeLoginRoutes(d: NativeRoutesDeps): Hono<AppEnv> {
       ...(final ? { finalStatus: final.status, errorCode: final.code } : {}),
     };
     try {
-      await d.audit.recordIntent(record);
+      await (final ? d.audit.recordRefusal(record) : d.audit.recordIntent(record));
     } catch (err) {
-      throw new GatewayError(503, 'audit_unavailable', 'The audit log cannot record this request, so it was not forwarded.', { cause: err, headers: { 'Retry-After': '5' } });
+      throw auditUnavailable('The audit log cannot record this request, so it was not forwarded.', err);
     }
     return id;
   }
