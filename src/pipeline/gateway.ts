@@ -19,7 +19,7 @@ import { decideSafely } from './decide.ts';
 import { sendUpstreamResponse } from './respond.ts';
 import type { Decision, HttpMethod, Principal, RouteMatch, UpstreamResponse } from './types.ts';
 
-const PROXIED_METHODS = new Set<string>(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+const PROXIED_METHODS = new Set<string>(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 const MUTATING = new Set<string>(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export function createGatewayHandler(deps: PipelineDeps) {
@@ -27,9 +27,11 @@ export function createGatewayHandler(deps: PipelineDeps) {
     const state = c.get('state');
     const method = c.req.method;
     if (!PROXIED_METHODS.has(method)) {
-      throw new GatewayError(405, 'method_not_allowed', `method ${method} is not served`, { headers: { Allow: 'GET, POST, PUT, PATCH, DELETE' } });
+      throw new GatewayError(405, 'method_not_allowed', `method ${method} is not served`, { headers: { Allow: 'GET, HEAD, POST, PUT, PATCH, DELETE' } });
     }
-    const m = method as HttpMethod;
+    // HEAD is the GET without its body (RFC 9110 §9.3.2): matched, decided and sent to Ceph as that GET
+    // (Ceph's router answers HEAD with 404); only the answer's headers go back.
+    const m = (method === 'HEAD' ? 'GET' : method) as HttpMethod;
 
     // 1. Authenticate. Failures are audited (who tried what) and answered 400/401.
     let principal: Principal;

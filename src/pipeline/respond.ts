@@ -44,24 +44,54 @@ async function peek(body: Readable, limit: number): Promise<{ head: Buffer | nul
   }
 }
 
+/**
+ * Ceph's error bodies carry Ceph's own request id (`{"status", "detail", "request_id"}`), or none
+ * (`{"detail", "code", "component"}`). Every answer names the gateway's request id, the one in its
+ * logs and audit record; Ceph's stays alongside as `ceph_request_id`. Other bodies pass unchanged.
+ */
+export function withGatewayRequestId(body: Buffer, requestId: string): Buffer {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return body;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return body;
+  const o = parsed as Record<string, unknown>;
+  const cephId = o.request_id;
+  o.request_id = requestId;
+  if (cephId !== undefined && cephId !== requestId) o.ceph_request_id = cephId;
+  return Buffer.from(JSON.stringify(o));
+}
+
 /** Returns a Response for in-process use, or null after writing to the Node response directly. */
 export async function sendUpstreamResponse(c: Context<AppEnv>, up: UpstreamResponse, opts: RespondOptions): Promise<Response | null> {
   const headers = clientResponseHeaders(up.headers);
   let body: Readable = up.body;
   let length: number | null = null;
   const upstreamLength = up.headers['content-length'];
-  if (opts.inspect) {
+  const requestId = c.get('state').requestId;
+  if (opts.inspect || up.status >= 400) {
     const p = await peek(up.body, INSPECT_LIMIT);
-    await opts.onInspected(p.head);
-    body = p.replay;
-    if (p.whole && p.head) length = p.head.length;
+    if (opts.inspect) await opts.onInspected(p.head);
+    if (p.whole && p.head) {
+      const whole = up.status >= 400 ? withGatewayRequestId(p.head, requestId) : p.head;
+      body = Readable.from([whole]);
+      length = whole.length;
+    } else body = p.replay;
   } else if (typeof upstreamLength === 'string' && /^\d+$/.test(upstreamLength)) {
     length = Number(upstreamLength);
   }
   if (length !== null) headers['content-length'] = String(length);
-  headers['x-request-id'] = c.get('state').requestId;
+  headers['x-request-id'] = requestId;
 
   const outgoing = c.env?.outgoing;
+  if (outgoing && c.req.method === 'HEAD') {
+    outgoing.writeHead(up.status, headers);
+    body.resume();
+    outgoing.end();
+    return null;
+  }
   if (outgoing) {
     outgoing.writeHead(up.status, headers);
     // Plain pipe, not stream.pipeline(): pipeline() builds and aborts an AbortSignal per call, which
