@@ -10,15 +10,17 @@
 // the same paths inside the chroot (bound there per process, runner.ts). To run Ceph programs
 // against a cluster use its own release's binaries: `cluster.cli('rbd', ['ls', 'pool'])` or
 // `cluster.ceph([...])`; `cluster.cliCommand(...)` gives the command line to spawn yourself. The
-// host's `ceph` is Pacific's and only a guest of a Reef cluster. reefDashboardDir() (reef-root.ts)
-// is where Reef's dashboard sources (controllers/*.py, frontend/dist) are.
+// host's `ceph` is Pacific's and only a guest of a Reef cluster. A Reef cluster needs root.
+// `cephInstalled('reef')` says whether the chroot is built (skip instead of building, if a test
+// prefers); reefDashboardDir() is where Reef's dashboard sources (controllers/*.py, frontend/dist)
+// are, `cluster.dashboardSourceDir` those of the running release.
 
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterProcesses, forgetDir, trackDir } from './daemons.ts';
-import { cephInstalled } from './installed.ts';
+import { cephInstalled, reefHostReady } from './installed.ts';
 import { bootstrap } from './recipe.ts';
 import { ensureReefRoot, reefDashboardDir } from './reef-root.ts';
 import { type CephRelease, type Command, chrootRunner, hostRunner } from './runner.ts';
@@ -82,7 +84,11 @@ export async function startCluster(opts: StartOptions = {}): Promise<CephCluster
   if (!Number.isInteger(mgrCount) || mgrCount < 1 || mgrCount > MGR_IDS.length) throw new Error(`mgrs must be 1..${MGR_IDS.length}`);
   const log = (line: string) => opts.log?.(`[ceph:${name}] ${line}`);
   const t0 = Date.now();
-  // Reef: builds the chroot on first use, and kills what a crashed run left running in it.
+  if (release === 'reef') {
+    const host = reefHostReady();
+    if (!host.ok) throw new Error(host.reason);
+  }
+  // Reef: builds the chroot on first use (minutes), and kills what a crashed run left running in it.
   const chroot = release === 'reef' ? await ensureReefRoot({ log }) : undefined;
   const installed = cephInstalled(release);
   if (!installed.ok) throw new Error(installed.reason);

@@ -28,13 +28,22 @@ export function onPath(cmd: string, extraDirs: string[] = []): boolean {
   });
 }
 
-export function cephInstalled(release: CephRelease = 'pacific'): { ok: true } | { ok: false; reason: string } {
+type Check = { ok: true } | { ok: false; reason: string };
+
+/** What this host needs to enter the Reef chroot at all (before it is built or used). */
+export function reefHostReady(): Check {
+  // runner.ts runs them with a PATH of its own, which has the sbin dirs.
+  const missing = ['unshare', 'chroot', 'mount', 'setpriv'].filter((c) => !onPath(c, ['/usr/sbin', '/sbin', '/usr/bin', '/bin']));
+  if (missing.length > 0) return { ok: false, reason: `missing ${missing.join(', ')} (util-linux, coreutils) to run the Reef chroot` };
+  if (process.getuid?.() !== 0) return { ok: false, reason: 'a Reef cluster runs in a chroot with its own mounts and needs root' };
+  return { ok: true };
+}
+
+/** Pacific: the host's packages. Reef: the host can enter the chroot and the chroot is built. */
+export function cephInstalled(release: CephRelease = 'pacific'): Check {
   if (release === 'reef') {
-    // runner.ts runs them with a PATH of its own, which has the sbin dirs.
-    const missing = ['unshare', 'chroot', 'mount'].filter((c) => !onPath(c, ['/usr/sbin', '/sbin', '/usr/bin', '/bin']));
-    if (missing.length > 0) return { ok: false, reason: `missing ${missing.join(', ')} (util-linux, coreutils) to run the Reef chroot` };
-    if (process.getuid?.() !== 0) return { ok: false, reason: 'the Reef cluster runs in a chroot and needs root' };
-    return reefRootReady();
+    const host = reefHostReady();
+    return host.ok ? reefRootReady() : host;
   }
   const missing = BINARIES.filter(([cmd]) => !onPath(cmd)).map(([cmd, pkg]) => `command \`${cmd}\` (package ${pkg})`);
   if (!existsSync(DASHBOARD_MODULE)) missing.push(`${DASHBOARD_MODULE} (package ceph-mgr-dashboard)`);
