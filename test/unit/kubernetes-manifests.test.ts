@@ -66,7 +66,8 @@ function generate(dir: string, g: Generator, kind: 'ConfigMap' | 'Secret'): K8s 
     // Secret files stay out of git and out of this test: only their names are used.
     data[key] = kind === 'Secret' ? '' : readFileSync(join(dir, file), 'utf8');
   }
-  return { apiVersion: 'v1', kind, metadata: { name: g.name, ...(g.options?.labels ? { labels: g.options.labels } : {}) }, data, ...(g.type ? { type: g.type } : {}) };
+  const meta = { name: g.name, ...(g.options?.labels ? { labels: g.options.labels } : {}) };
+  return { apiVersion: 'v1', kind, metadata: meta, ...(Object.keys(data).length > 0 ? { data } : {}), ...(g.type ? { type: g.type } : {}) };
 }
 
 function pointer(doc: unknown, path: string): { parent: Record<string, unknown> | unknown[]; key: string } {
