@@ -1,7 +1,7 @@
 // Reads the policy files of a directory: every `*.yaml`/`*.yml` directly inside it, in name order
 // (the order decides which allow rule wins). The `tests/` subdirectory holds policy tests, not rules.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CompileResult, compilePolicySources } from './compile.ts';
 import type { PolicyLoadOptions } from './model.ts';
@@ -10,9 +10,9 @@ import type { PolicySource } from './parse.ts';
 export const POLICY_FILE = /\.ya?ml$/;
 
 export function readPolicyDir(dir: string): PolicySource[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isFile() && POLICY_FILE.test(e.name))
-    .map((e) => e.name)
+  return readdirSync(dir)
+    // statSync follows links: a Kubernetes ConfigMap volume presents every key as a symlink to a file.
+    .filter((name) => POLICY_FILE.test(name) && statSync(join(dir, name)).isFile())
     .sort()
     .map((name) => ({ file: name, text: readFileSync(join(dir, name), 'utf8') }));
 }

@@ -3,7 +3,7 @@
 // 200 when ready; and the compose deployment's config loads through the real loader and schema.
 
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
@@ -144,9 +144,10 @@ describe('deployment configs', () => {
     }
   });
 
-  test('names the policies the image ships', () => {
+  test('reads policies from the mounted directory: the image ships none', () => {
     const { config } = loadConfig({ path: 'deploy/cephgate.compose.yaml', env: composeEnv });
-    // Relative, so it is /app/policies in the image and ./policies in a checkout.
-    assert.equal(config.policy.dir, 'policies');
+    assert.equal(config.policy.dir, '/etc/cephgate/policies');
+    assert.match(readFileSync('docker-compose.yml', 'utf8'), /- \.\/policies:\/etc\/cephgate\/policies:ro/);
+    assert.doesNotMatch(readFileSync('Dockerfile', 'utf8'), /COPY[^\n]*policies/);
   });
 });

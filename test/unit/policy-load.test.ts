@@ -2,12 +2,13 @@
 // the manager's hot reload keeping the last good set when an edit is broken.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildCatalogue, loadCatalogue } from '../../src/ceph/catalogue.ts';
 import { compilePolicySources } from '../../src/policy/compile.ts';
+import { loadPolicyDir } from '../../src/policy/files.ts';
 import { PolicyManager } from '../../src/policy/manager.ts';
 import type { PolicyLoadIssue } from '../../src/policy/model.ts';
 
@@ -90,6 +91,27 @@ describe('version', () => {
     };
     assert.equal(v(ok), v(`# a comment\n${ok.replace('{ groups: [t] }', '\n      groups: [t]')}`));
     assert.notEqual(v(ok), v(ok.replace('[t]', '[u]')));
+  });
+});
+
+describe('policy directory', () => {
+  it('a ConfigMap-style directory (every key a symlink into ..data) loads its rules', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cephgate-cm-'));
+    try {
+      // What kubelet writes for a ConfigMap volume: ..<timestamp>/file, ..data -> ..<timestamp>, file -> ..data/file.
+      mkdirSync(join(dir, '..2026_11_30'));
+      writeFileSync(join(dir, '..2026_11_30', 'team.yaml'), ok);
+      symlinkSync('..2026_11_30', join(dir, '..data'));
+      symlinkSync(join('..data', 'team.yaml'), join(dir, 'team.yaml'));
+      const loaded = loadPolicyDir(dir, opts);
+      assert.ok(loaded.ok, 'loads');
+      const plain = compilePolicySources([{ file: 'team.yaml', text: ok }], opts);
+      assert.ok(plain.ok);
+      assert.equal(loaded.engine.version, plain.engine.version, 'the same rules as the plain file');
+      assert.equal(loaded.engine.rules.length, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
