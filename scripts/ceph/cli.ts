@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CephRelease, cephInstalled, ensureReefRoot, reefDashboardDir, reefRootDir, startCluster } from './cluster.ts';
-import { chrootRunner, hostRunner, RELEASES } from './runner.ts';
+import { chrootRunner, hostRunner, RELEASES, withPdeathsig } from './runner.ts';
 
 const USAGE =
   'usage: tsx scripts/ceph/cli.ts up [--release pacific|reef] [--mgrs N] [--name X] [--quiet] | check [--release R] | ensure-reef | dashboard-dir [--release R] | run [--release R] --conf <ceph.conf> -- <program> [args...]';
@@ -27,7 +27,7 @@ async function runProgram(release: CephRelease, conf: string | undefined, argv: 
   }
   const path = resolve(conf);
   const runner = release === 'reef' ? chrootRunner(reefRootDir(), dirname(path)) : hostRunner();
-  const c = runner.command(program, ['-c', path, ...args]);
+  const c = withPdeathsig(runner.command(program, ['-c', path, ...args]));
   return new Promise((done) => {
     const p = spawn(c.file, c.args, { stdio: 'inherit', ...(c.env ? { env: c.env } : {}) });
     p.once('error', (e) => {

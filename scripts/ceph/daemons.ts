@@ -5,22 +5,19 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { closeSync, openSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { onPath } from './installed.ts';
-import type { Command, Runner } from './runner.ts';
+import { type Runner, withPdeathsig } from './runner.ts';
 import { sleep, tail } from './support.ts';
 
 /** Daemons and dirs of every cluster of this process not yet stopped, for the 'exit' hook. */
 const live = new Set<ChildProcess>();
 const liveDirs = new Map<string, string | undefined>(); // dir -> chroot it was bound into
 let exitHookInstalled = false;
-/** util-linux's setpriv sets PR_SET_PDEATHSIG, which Node cannot do for its children. */
-const HAVE_SETPRIV = onPath('setpriv');
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // Last resort when the parent exits without stop(): 'exit' handlers must be synchronous,
-  // so SIGKILL is sent without waiting. setpriv --pdeathsig covers a SIGKILLed parent.
+  // so SIGKILL is sent without waiting. The parent-death signal (runner.ts) covers a SIGKILLed parent.
   process.on('exit', () => {
     for (const p of live) {
       try {
@@ -31,15 +28,6 @@ function installExitHook(): void {
     }
     for (const [d, chroot] of liveDirs) forgetDir(d, chroot);
   });
-}
-
-/**
- * setpriv --pdeathsig: the kernel kills the process when this one dies, even by SIGKILL (an 'exit'
- * handler never runs then). Daemons need it most; CLI calls too, or a `ceph` of a crashed start
- * waits out its connect timeout on a mon that died with us.
- */
-function withPdeathsig(c: Command): Command {
-  return HAVE_SETPRIV ? { ...c, file: 'setpriv', args: ['--pdeathsig', 'KILL', '--', c.file, ...c.args] } : c;
 }
 
 export function trackDir(dir: string, chroot: string | undefined): void {

@@ -1,10 +1,10 @@
 // Whether a release's Ceph programs are there to start a cluster: Pacific's Debian 12 packages on
 // this host, or the finished Reef chroot. Answers with the install hint, never installs.
 
-import { accessSync, constants, existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { reefRootReady } from './reef-root.ts';
 import type { CephRelease } from './runner.ts';
+import { onPath } from './support.ts';
 
 const BINARIES: Array<[cmd: string, pkg: string]> = [
   ['ceph', 'ceph-common'],
@@ -16,17 +16,6 @@ const BINARIES: Array<[cmd: string, pkg: string]> = [
 ];
 const DASHBOARD_MODULE = '/usr/share/ceph/mgr/dashboard/module.py';
 const INSTALL_HINT = 'install with `sudo scripts/ceph/install.sh` (apt-get install -y ceph-mon ceph-mgr ceph-mgr-dashboard ceph-osd ceph-common)';
-
-export function onPath(cmd: string, extraDirs: string[] = []): boolean {
-  return [...(process.env.PATH ?? '').split(delimiter), ...extraDirs].some((d) => {
-    try {
-      accessSync(join(d, cmd), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
 
 type Check = { ok: true } | { ok: false; reason: string };
 

@@ -7,6 +7,8 @@
 // mounted in the host's namespace, so no mount can stay behind and no `rm -rf` of a cluster dir or
 // of the chroot can walk into the host's /dev. Two clusters never see each other's /tmp either.
 
+import { onPath } from './support.ts';
+
 export type CephRelease = 'pacific' | 'reef';
 export const RELEASES: readonly CephRelease[] = ['pacific', 'reef'];
 
@@ -63,4 +65,17 @@ export function chrootCommand(root: string, bind: string | undefined, program: s
 
 export function chrootRunner(root: string, bind: string): Runner {
   return { release: 'reef', root, command: (program, args) => chrootCommand(root, bind, program, args) };
+}
+
+/** util-linux's setpriv sets PR_SET_PDEATHSIG, which Node cannot do for its children. */
+const HAVE_SETPRIV = onPath('setpriv');
+
+/**
+ * setpriv --pdeathsig: the kernel kills the process when this one dies, even by SIGKILL (an 'exit'
+ * handler never runs then); the signal survives the execs of the chroot entry down to the program.
+ * Daemons need it most; CLI calls too, or a `ceph` of a crashed start waits out its connect
+ * timeout on a mon that died with us.
+ */
+export function withPdeathsig(c: Command): Command {
+  return HAVE_SETPRIV ? { ...c, file: 'setpriv', args: ['--pdeathsig', 'KILL', '--', c.file, ...c.args] } : c;
 }

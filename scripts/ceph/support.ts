@@ -1,8 +1,10 @@
 // Small helpers of scripts/ceph/cluster.ts that know nothing about Ceph's recipe: free ports,
-// polling with a deadline, log tails, dashboard probes, pid liveness.
+// polling with a deadline, log tails, dashboard probes, pid liveness, PATH look-ups.
 
+import { accessSync, constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Server } from 'node:net';
+import { delimiter, join } from 'node:path';
 
 function tryListen(port: number): Promise<Server | undefined> {
   return new Promise((resolve) => {
@@ -99,4 +101,16 @@ export function pidAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Is `cmd` an executable in a PATH dir (or one of `extraDirs`)? */
+export function onPath(cmd: string, extraDirs: string[] = []): boolean {
+  return [...(process.env.PATH ?? '').split(delimiter), ...extraDirs].some((d) => {
+    try {
+      accessSync(join(d, cmd), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
