@@ -1,6 +1,9 @@
 // Where the cached Reef chroot lives and how to get it: ensureReefRoot() builds it once (about
 // 3 min, ~700 MB; reef-build.ts), then only checks it and sweeps what crashed runs left in it.
 // CI calls it up front: `npx tsx scripts/ceph/cli.ts ensure-reef`.
+// To run a program of the chroot by hand (Reef's Python on its dashboard sources, say), use
+// runner.ts's chrootCommand(): it mounts /proc and /dev for that process only. Mounting them in
+// the host's namespace instead leaves mounts that a later sweep lazily unmounts once unused.
 //
 //   CEPHGATE_REEF_ROOT    the chroot (default /var/cache/cephgate/reef-trixie)
 //   CEPHGATE_REEF_MIRROR  Debian mirror (default: the host's, from /etc/apt/sources.list{,.d})

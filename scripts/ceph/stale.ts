@@ -93,22 +93,37 @@ function unescapeMountPath(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
 }
 
+/** Ceph's daemons by their command name (`ceph-mon -c ...`). */
+const DAEMON = /^(?:\/usr\/bin\/)?ceph-(?:mon|mgr|osd)$/;
+
 /**
- * Call with the chroot's build lock held. Kills every process in or naming `chroot` that no live
- * cluster owns (daemons of a crashed run, a debootstrap or apt-get of a killed build), then lazily unmounts
- * whatever is still mounted under `chroot` in this namespace: nothing of ours mounts there (see
- * runner.ts), but a killed debootstrap or a hand-run recipe (CEPH.md mounts proc and /dev) does,
- * and `rm -rf` through a bound /dev would wipe the host's device nodes.
+ * Call with the chroot's build lock held. Kills what only a crashed or hand-run use of the chroot
+ * leaves: Ceph daemons rooted in it that no live cluster owns, and build steps naming it (a
+ * debootstrap, a chroot entry not yet exec'd) - never other programs in it (another team may run
+ * Reef's Python there, reef-root.ts). Then lazily unmounts what is mounted under it in this
+ * namespace, unless a process of this namespace still works in the chroot: nothing of ours mounts
+ * there (runner.ts), but a killed debootstrap of an older version or the CEPH.md hand recipe
+ * (proc and /dev) does, and `rm -rf` through a bound /dev would wipe the host's device nodes.
  */
 export async function sweepChroot(chroot: string, log: (line: string) => void): Promise<void> {
+  const under = (path: string) => path === chroot || path.startsWith(`${chroot}/`);
+  const ourNs = await readlink('/proc/self/ns/mnt').catch(() => '');
   const strays: number[] = [];
+  let usersHere = 0;
   for (const p of await processes()) {
-    // Rooted in it (daemons, apt-get), or naming it (a debootstrap, a chroot entry not yet exec'd).
-    const inside = p.root === chroot || p.root.startsWith(`${chroot}/`) || p.cmdline.split('\0').some((a) => a === chroot || a.startsWith(`${chroot}/`));
-    if (inside && !(await ofLiveCluster(p.cmdline))) strays.push(p.pid);
+    const argv = p.cmdline.split('\0');
+    const daemon = under(p.root) && DAEMON.test(argv[0] ?? '');
+    const buildStep = argv.includes(chroot) && argv.some((a) => a === 'cephgate-chroot' || a === 'build-step' || a.endsWith('/debootstrap'));
+    if ((daemon || buildStep) && !(await ofLiveCluster(p.cmdline))) strays.push(p.pid);
+    else if (under(p.root) && (await readlink(`/proc/${p.pid}/ns/mnt`).catch(() => '')) === ourNs) usersHere++;
   }
   if (strays.length > 0) await killAndWait(strays, log, `stray process in ${chroot}`);
-  for (const m of await mountsUnder(chroot)) {
+  const mounts = await mountsUnder(chroot);
+  if (mounts.length > 0 && usersHere > 0) {
+    log(`left mounted under ${chroot} (${usersHere} other process(es) work in it): ${mounts.join(', ')}`);
+    return;
+  }
+  for (const m of mounts) {
     await execFileP('umount', ['-l', m]).then(
       () => log(`unmounted stale ${m}`),
       (e: Error) => log(`could not unmount ${m}: ${e.message}`),
