@@ -8,7 +8,7 @@ import { uuidv7 } from '../src/audit/uuidv7.ts';
 import { verifyChain } from '../src/audit/verify.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { migrateDatabase } from '../src/db/migrate.ts';
-import type { AuditIntent } from '../src/pipeline/types.ts';
+import type { AuditIntent } from '../src/core/audit.ts';
 
 const N = Number(process.argv[2] ?? 5000);
 const CONCURRENCY = Number(process.argv[3] ?? 2000);

@@ -21,13 +21,14 @@ import { openDatabase, type Database } from '../src/db/database.ts';
 import { migrateDatabase } from '../src/db/migrate.ts';
 import { createTrustedProxies } from '../src/intake/trusted-proxies.ts';
 import type { PipelineDeps } from '../src/pipeline/deps.ts';
-import type { AuditSink } from '../src/pipeline/types.ts';
+import type { AuditSink } from '../src/core/audit.ts';
 import { forward } from '../src/proxy/forward.ts';
-import { createApp } from '../src/server/app.ts';
-import { createFastPath } from '../src/server/fast-path.ts';
-import { createPublicServer } from '../src/server/listeners.ts';
-import { createLogger, logDestination } from '../src/server/logger.ts';
-import { createMetrics } from '../src/server/metrics.ts';
+import { createProxyHandler } from '../src/pipeline/handle.ts';
+import { createPublicServer, webRequestListener } from '../src/server/listeners.ts';
+import { createRequestListener } from '../src/server/request-listener.ts';
+import { createWebApp } from '../src/web/app.ts';
+import { createLogger, logDestination } from '../src/telemetry/logger.ts';
+import { createMetrics } from '../src/telemetry/metrics.ts';
 import { announce } from './proc.ts';
 import { ACCOUNTS, CLUSTER, type RuleShape, compileSynthetic } from './synthetic-rules.ts';
 
@@ -98,7 +99,7 @@ const deps: PipelineDeps = {
   now: () => new Date(),
 };
 // The same two paths as `cephgate serve`: the Ceph API before hono, everything else on hono.
-const server = createPublicServer(createApp(deps), config, log, createFastPath(deps, { nativeLogin: false }));
+const server = createPublicServer(createRequestListener({ ...deps, proxy: createProxyHandler(deps), web: webRequestListener(createWebApp(deps), log) }), config, log);
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 
 async function totals(): Promise<{ intents: number; outcomes: number }> {

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load.ts';
 import { buildGateway } from '../src/server/build.ts';
 import { closeGracefully, createAdminServer, createPublicServer, listen } from '../src/server/listeners.ts';
-import { createLogger, logDestination } from '../src/server/logger.ts';
+import { createLogger, logDestination } from '../src/telemetry/logger.ts';
 import { freePorts } from './ceph/support.ts';
 import { ensureCephInstalled, startDemoCeph } from './demo/ceph.ts';
 import { type DemoUserName, demoChecks, runChecks } from './demo/checks.ts';
@@ -127,7 +127,7 @@ async function main(): Promise<number> {
   const log = createLogger(config.logging, logDestination(config.logging, logPath));
   const gateway = await buildGateway(config, log);
   cleanups.push(['the gateway', () => gateway.close()]);
-  const servers: Server[] = [createPublicServer(gateway.app, config, log, gateway.fastPath), createAdminServer(gateway.admin)];
+  const servers: Server[] = [createPublicServer(gateway.listener, config, log), createAdminServer(gateway.admin)];
   cleanups.push(['the listeners', () => Promise.all(servers.map((s) => closeGracefully(s, 2000)))]);
   await listen(servers[0] as Server, '127.0.0.1', pubPort);
   await listen(servers[1] as Server, '127.0.0.1', adminPort);

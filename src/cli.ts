@@ -10,7 +10,7 @@ import { policyCommand } from './cli/policy.ts';
 import { serveCommand } from './cli/serve.ts';
 import { HELP, MAIN_HELP, VERSION_TEXT } from './cli/usage.ts';
 import { PolicyLoadError } from './policy/model.ts';
-import { StartupError } from './server/build.ts';
+import { StartupError } from './server/startup-error.ts';
 
 function version(): string {
   try {

@@ -3,7 +3,7 @@
 // The catalogue infers scope from the spec's tag (catalogue-fields.ts scopeOfTag) and permission from the
 // method; the controllers say what Ceph really checks.
 
-import type { CatalogueOperation } from '../../src/pipeline/types.ts';
+import type { CatalogueOperation } from '../../src/core/catalogue.ts';
 import type { DashboardRoute } from './dashboard-routes.ts';
 import { operationFromRoute } from './ui-operations.ts';
 

@@ -4,9 +4,10 @@
 // Characters other than letters, digits and `_` are dropped: Reef's CRUDEndpoint names the classes it
 // generates after their router path (`rgwaccounts{account_id}roles_CRUDClassMetadata`).
 
-import { POOL_FIELD_NAMES, SECRET_FIELD_NAMES } from '../../src/ceph/catalogue-fields.ts';
-import { parseTemplate } from '../../src/ceph/catalogue-gen.ts';
-import type { CatalogueOperation, CephPermission, HttpMethod } from '../../src/pipeline/types.ts';
+import { POOL_FIELD_NAMES, SECRET_FIELD_NAMES } from './fields.ts';
+import { parseTemplate } from './openapi-operations.ts';
+import type { CatalogueOperation, CephPermission } from '../../src/core/catalogue.ts';
+import type { HttpMethod } from '../../src/core/http.ts';
 import type { DashboardRoute } from './dashboard-routes.ts';
 
 const METHOD_ORDER: readonly HttpMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];

@@ -3,7 +3,7 @@
 
 import { namedPools } from '../ceph/arguments.ts';
 import type { auditIntents, auditOutcomes } from '../db/schema.ts';
-import type { AuditIntent, AuditOutcome } from '../pipeline/types.ts';
+import type { AuditIntent, AuditOutcome } from '../core/audit.ts';
 import { type Redactor, storableText } from './redact.ts';
 
 export type IntentRow = typeof auditIntents.$inferSelect;

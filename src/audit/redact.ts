@@ -1,7 +1,7 @@
 // Removes secrets from request bodies and queries before an audit record is written. Pure: returns a
 // JSON-safe deep copy (no NUL characters, which Postgres text/jsonb reject) and never mutates its input.
 
-import type { CatalogueOperation } from '../pipeline/types.ts';
+import type { CatalogueOperation } from '../core/catalogue.ts';
 
 export const REDACTED = '[REDACTED]';
 const MAX_DEPTH = 64;

@@ -5,8 +5,9 @@ import { eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Database, Db } from '../db/database.ts';
 import { auditChainHead, auditIntents, auditOutcomes } from '../db/schema.ts';
-import type { AuditIntent, AuditOutcome, AuditSink } from '../pipeline/types.ts';
-import { auditUnavailable } from '../server/errors.ts';
+import type { AuditIntent, AuditOutcome, AuditSink } from '../core/audit.ts';
+import { auditUnavailable, errorCodes } from '../core/errors.ts';
+import { withTimeout } from '../core/timeout.ts';
 import { chainHash } from './chain.ts';
 import { eventContent, type IntentDraft, type IntentRow, intentDraft, type OutcomeDraft, type OutcomeRow, outcomeDraft } from './records.ts';
 import { createRedactor, type Redactor } from './redact.ts';
@@ -54,13 +55,7 @@ interface Waiter {
 
 
 /** SQLSTATE classes 22 (data exception) and 23 (integrity): the row is at fault, not the database. */
-function isRowError(err: unknown): boolean {
-  for (let e: unknown = err, i = 0; e !== null && typeof e === 'object' && i < 4; e = (e as { cause?: unknown }).cause, i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^(22|23)/.test(code)) return true;
-  }
-  return false;
-}
+const isRowError = (err: unknown): boolean => errorCodes(err).some((code) => /^(22|23)[0-9A-Z]{3}$/.test(code));
 
 export function createAuditStore(database: Database, opts: AuditStoreOptions = {}): AuditStore {
   const db = database.db;
@@ -209,7 +204,7 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
     replaying ??= spool
       .replay(async (drafts) => {
         const results = await Promise.allSettled(drafts.map((draft) => enqueue({ kind: 'intent', draft, waiter: null })));
-        const failed = results.find((r) => r.status === 'rejected' && !isRowError((r.reason as { cause?: unknown }).cause));
+        const failed = results.find((r) => r.status === 'rejected' && !isRowError(r.reason));
         if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
       })
       .catch((err: unknown) => {
@@ -239,7 +234,7 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
         try {
           return await enqueue({ kind: 'intent', draft, waiter: null });
         } catch (err) {
-          if (spool === undefined || isRowError((err as { cause?: unknown }).cause)) throw err;
+          if (spool === undefined || isRowError(err)) throw err;
         }
       }
       await spool.append(draft);
@@ -258,7 +253,7 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
     },
     async ping(): Promise<boolean> {
       try {
-        await withTimeout(db.execute(sql`select 1`), timeoutMs);
+        await withTimeout(db.execute(sql`select 1`), timeoutMs, 'audit store ping');
         return true;
       } catch {
         return false;
@@ -277,9 +272,7 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
         }
         await Promise.allSettled([...active]);
       })();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([drained, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
-      clearTimeout(timer);
+      await withTimeout(drained, timeoutMs, 'audit flush').catch(() => undefined);
     },
     async close(): Promise<void> {
       clearInterval(replayTimer);
@@ -370,12 +363,4 @@ async function appendIfHeadIs(db: Db, from: ChainHead, c: { intents: readonly In
 
 function lateOutcome(): AuditOutcome {
   return { forwardedAt: null, completedAt: new Date(), upstreamStatus: null, status: 503, cephErrorDetail: null, cephErrorCode: null, cephTask: null, errorCode: 'audit_unavailable' };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timeout')), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }

@@ -2,11 +2,12 @@
 // id, compared in constant time; expiry, throttled last-used writes, revocation effective at once.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AuthInput, AuthResult, Principal } from '../pipeline/types.ts';
+import type { AuthInput, AuthResult, Principal } from '../core/principal.ts';
 import type { ApiKeysConfig } from './config.ts';
 import type { DetectingAuthenticator } from './chain.ts';
 import { readAuthorization } from './credentials.ts';
 import type { ApiKeyStore } from './apikey-store.ts';
+import { errorCodes } from '../core/errors.ts';
 
 /** id: 12 lower-case hex chars (public); secret: 32 random bytes, base64url (43 chars). */
 const KEY_FORMAT = /^cgk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
@@ -22,12 +23,8 @@ export class ApiKeyInputError extends Error {
 }
 
 /** Postgres unique_violation (23505), as pg or PGlite report it, possibly wrapped by drizzle. */
-export function isUniqueViolation(err: unknown): boolean {
-  for (let e: unknown = err, i = 0; e !== null && typeof e === 'object' && i < 4; e = (e as { cause?: unknown }).cause, i++) {
-    if ((e as { code?: unknown }).code === '23505') return true;
-  }
-  return false;
-}
+/** SQLSTATE 23505 anywhere in the cause chain (drizzle wraps the driver's error). */
+export const isUniqueViolation = (err: unknown): boolean => errorCodes(err).includes('23505');
 
 export function parseApiKey(key: string): ParsedApiKey | null {
   const m = KEY_FORMAT.exec(key);

@@ -2,7 +2,7 @@
 // its own keys, audience, algorithm allow-list and claim mapping; verified tokens cached within their exp.
 
 import { decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { Authenticator, AuthInput, AuthResult, Principal } from '../pipeline/types.ts';
+import type { Authenticator, AuthInput, AuthResult, Principal } from '../core/principal.ts';
 import { principalFromClaims } from './claims.ts';
 import type { IdentityConfig, IssuerConfig } from './config.ts';
 import { fail, queryTokenParam, readAuthorization } from './credentials.ts';

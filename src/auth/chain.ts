@@ -1,8 +1,8 @@
 // The authenticator chain (ory/oathkeeper style): each authenticator answers skip / ok / fail, the first
 // non-skip decides. One credential per request; RFC 6750 3 `WWW-Authenticate` on every 401.
 
-import type { Authenticator, AuthInput, AuthResult, Principal } from '../pipeline/types.ts';
-import { GatewayError } from '../server/errors.ts';
+import type { Authenticator, AuthInput, AuthResult, Principal } from '../core/principal.ts';
+import { GatewayError } from '../core/errors.ts';
 import { queryTokenParam } from './credentials.ts';
 
 export const REALM = 'cephgate';

@@ -1,7 +1,8 @@
 // Reading credentials out of a request, once and strictly (SECURITY.md class 2): exactly one
 // `Authorization` header with one scheme, cookies by exact name, and tokens in the query string refused.
 
-import type { AuthInput, AuthResult } from '../pipeline/types.ts';
+import type { RequestHeaders } from '../core/http.ts';
+import type { AuthInput, AuthResult } from '../core/principal.ts';
 
 /** RFC 6750 2.1: `Bearer 1*SP b64token`; b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=". */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
@@ -53,9 +54,9 @@ export function queryTokenParam(input: AuthInput): string | null {
 }
 
 /** Every value of cookie `name` over all `Cookie` headers (RFC 6265 5.4); several values are suspicious. */
-export function readCookie(input: AuthInput, name: string): string[] {
+export function readCookie(headers: RequestHeaders, name: string): string[] {
   const found: string[] = [];
-  for (const header of input.headers.get('cookie') ?? []) {
+  for (const header of headers.get('cookie') ?? []) {
     for (const pair of header.split(';')) {
       const eq = pair.indexOf('=');
       if (eq < 0) continue;

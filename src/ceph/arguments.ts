@@ -12,8 +12,9 @@
 // Policy (policy/request-view.ts) and audit (audit/records.ts) both read requests through this file,
 // so the pools a rule decides on are the pools the audit record names.
 
-import type { HttpMethod, RouteMatch } from '../pipeline/types.ts';
-import { GatewayError } from '../server/errors.ts';
+import type { RouteMatch } from '../core/catalogue.ts';
+import type { HttpMethod } from '../core/http.ts';
+import { GatewayError } from '../core/errors.ts';
 
 const JSON_TYPES: ReadonlySet<string> = new Set(['application/json', 'text/javascript']);
 /** CherryPy's `request.methods_with_bodies`: the only methods whose body Ceph reads. */

@@ -1,7 +1,8 @@
 // The route catalogue of a Ceph release: the generated operations plus a per-method trie that matches a
 // raw (percent-encoded) path in O(segments). No I/O: the JSON files are bundled as modules.
 
-import type { CatalogueOperation, CephRelease, HttpMethod } from '../pipeline/types.ts';
+import type { CatalogueOperation, CephRelease } from '../core/catalogue.ts';
+import type { HttpMethod } from '../core/http.ts';
 import pacific from './catalogue/pacific.json' with { type: 'json' };
 import reef from './catalogue/reef.json' with { type: 'json' };
 import tentacle from './catalogue/tentacle.json' with { type: 'json' };

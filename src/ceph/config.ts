@@ -3,7 +3,7 @@
 
 import { z } from 'zod';
 import { secretRefShape } from '../config/secrets.ts';
-import { nativeLoginSchema } from './native-login/config.ts';
+import { nativeLoginSchema } from '../auth/native-login/config.ts';
 
 const versionString = z.string().regex(/^\d+\.\d+$/, 'must look like 1.0');
 

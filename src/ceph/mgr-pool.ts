@@ -1,8 +1,8 @@
 // Finds and follows the active mgr of one cluster among its dashboard URLs. Only the active mgr serves the
 // dashboard; standbys answer a redirect to it or an error status (CEPH.md "Several mgr daemons").
 
-import { GatewayError } from '../server/errors.ts';
-import type { Logger } from './tokens.ts';
+import { GatewayError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
 
 /** What one unauthenticated probe of a dashboard URL saw. `error`: no HTTP answer at all. */
 export type ProbeResult = { readonly status: number; readonly location: string | null } | { readonly error: unknown };

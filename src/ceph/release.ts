@@ -2,7 +2,7 @@
 // token at /docs/openapi.json, CEPH.md) is compared with the bundled catalogues; the closest one wins.
 
 import { type Dispatcher, request } from 'undici';
-import type { CephRelease } from '../pipeline/types.ts';
+import type { CephRelease } from '../core/catalogue.ts';
 import { loadCatalogue } from './catalogue.ts';
 
 const RELEASES: readonly CephRelease[] = ['pacific', 'reef', 'tentacle'];

@@ -1,7 +1,7 @@
 // Pure rewrites of a request on its way to Ceph and of the answer on its way back: credential, Accept,
 // Content-Length, login-body `ttl`, and the response headers a client must never see.
 
-import type { HttpMethod } from '../pipeline/types.ts';
+import type { HttpMethod } from '../core/http.ts';
 
 /** Headers Ceph reads a token from (CEPH.md: `token` cookie first, then Bearer; X-Access-Token in OAuth2 mode). */
 const IDENTITY = new Set(['authorization', 'cookie', 'x-access-token', 'accept', 'content-length']);

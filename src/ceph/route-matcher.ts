@@ -1,8 +1,9 @@
 // Maps (method, request target) to a RouteMatch: which cluster, which catalogue operation, which decoded
 // parameters. Unknown routes are refused (404 unknown_route) unless the cluster allows them explicitly.
 
-import type { HttpMethod, RequestTarget, RouteMatch } from '../pipeline/types.ts';
-import { GatewayError } from '../server/errors.ts';
+import type { RouteMatch } from '../core/catalogue.ts';
+import type { HttpMethod, RequestTarget } from '../core/http.ts';
+import { GatewayError } from '../core/errors.ts';
 import type { RouteCatalogue } from './catalogue.ts';
 import { decodeSegment } from './path-decode.ts';
 

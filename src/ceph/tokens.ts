@@ -3,7 +3,8 @@
 // before Ceph disables the account after 10 failed logins in a row (CEPH.md "Login and tokens").
 
 import { decodeJwt } from 'jose';
-import { GatewayError } from '../server/errors.ts';
+import { GatewayError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
 
 /** One raw login exchange with the cluster's active mgr: POST /api/auth with the given JSON body. */
 export type LoginHttp = (cluster: string, body: string) => Promise<{ status: number; body: string }>;
@@ -24,12 +25,6 @@ export interface TokenPolicy {
 }
 
 export const DEFAULT_TOKEN_POLICY: TokenPolicy = { maxCredentialFailures: 3, backoffBaseMs: 1000, backoffMaxMs: 60_000, refreshBeforeExpMs: 60_000 };
-
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
 
 interface Slot {
   token: string | null;

@@ -2,14 +2,16 @@
 // version, and the few safe retries (401 -> one re-login, 415 -> one learned version, dead mgr -> one other mgr).
 
 import { Readable } from 'node:stream';
-import type { CephRelease, Upstream, UpstreamRequest, UpstreamResponse } from '../pipeline/types.ts';
+import type { CephRelease } from '../core/catalogue.ts';
+import type { Upstream, UpstreamRequest, UpstreamResponse } from '../core/upstream.ts';
 import { createDispatcher, type forward } from '../proxy/forward.ts';
 import { neverReachedUpstream } from '../proxy/upstream-errors.ts';
-import { GatewayError } from '../server/errors.ts';
+import { GatewayError } from '../core/errors.ts';
 import { type ClusterRuntime, createClusterRuntime, loginExchange, readCapped } from './cluster-runtime.ts';
 import type { CephConfig } from './config.ts';
 import { isSafe, isStandbyAnswer, stripLoginTtl, upstreamHeaders, withoutSetCookie } from './request-prep.ts';
-import { createTokenManager, type Logger, type TokenManager } from './tokens.ts';
+import type { Logger } from '../core/logger.ts';
+import { createTokenManager, type TokenManager } from './tokens.ts';
 import { negotiate, rewriteContentType, routeKey, versionFrom415 } from './versions.ts';
 
 export { detectRelease } from './release.ts';

@@ -1,8 +1,9 @@
 // Ceph API version negotiation (pure). Ceph demands exactly one `application/vnd.ceph.api.vX.Y+json`
 // Accept per request and answers 415 to `application/json`, `*/*`, nothing or a list (CEPH.md "Versioning").
 
-import type { CatalogueOperation, HttpMethod } from '../pipeline/types.ts';
-import { GatewayError } from '../server/errors.ts';
+import type { CatalogueOperation } from '../core/catalogue.ts';
+import type { HttpMethod } from '../core/http.ts';
+import { GatewayError } from '../core/errors.ts';
 
 const CEPH_MEDIA = /^application\/vnd\.ceph\.api\.v(\d{1,3})\.(\d{1,3})\+json$/i;
 const CEPH_MEDIA_PREFIX = /^application\/vnd\.ceph\.api\./i;

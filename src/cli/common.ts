@@ -3,7 +3,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, type LoadedConfig, loadConfig } from '../config/load.ts';
 import type { DatabaseOptions } from '../db/database.ts';
-import { databaseUrl } from '../server/database-url.ts';
+import { databaseUrl } from '../config/database-url.ts';
 
 export class UsageError extends Error {}
 

@@ -2,7 +2,9 @@
 // With a configuration, unknown Ceph accounts and the configured releases are checked too.
 
 import { readFileSync } from 'node:fs';
-import type { AuthMethod, CephRelease, HttpMethod } from '../pipeline/types.ts';
+import type { CephRelease } from '../core/catalogue.ts';
+import type { HttpMethod } from '../core/http.ts';
+import type { AuthMethod } from '../core/principal.ts';
 import { policyCheck, policyExplain, policyTest } from '../policy/cli-commands.ts';
 import { config, parse, UsageError } from './common.ts';
 import { HELP } from './usage.ts';

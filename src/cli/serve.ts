@@ -3,7 +3,7 @@
 
 import { buildGateway } from '../server/build.ts';
 import { closeGracefully, createAdminServer, createPublicServer, listen } from '../server/listeners.ts';
-import { createLogger } from '../server/logger.ts';
+import { createLogger } from '../telemetry/logger.ts';
 import { config, parse } from './common.ts';
 import { HELP } from './usage.ts';
 
@@ -18,7 +18,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const log = createLogger(cfg.logging);
   log.info({ config: loaded.source }, 'starting cephgate');
   const gw = await buildGateway(cfg, log);
-  const server = createPublicServer(gw.app, cfg, log, gw.fastPath);
+  const server = createPublicServer(gw.listener, cfg, log);
   const pub = await listen(server, cfg.server.listen.host, cfg.server.listen.port);
   const admin = cfg.admin.enabled ? createAdminServer(gw.admin) : null;
   const adm = admin ? await listen(admin, cfg.admin.listen.host, cfg.admin.listen.port) : null;
@@ -28,7 +28,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   );
 
   process.on('SIGHUP', () => {
-    log.info('SIGHUP: reloading policies');
+    log.info({ signal: 'SIGHUP' }, 'reloading policies');
     gw.policies.reload();
   });
   return await new Promise<number>((resolve) => {
@@ -39,7 +39,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       log.info({ signal, grace_ms: cfg.server.shutdown_grace_ms }, 'shutting down: finishing in-flight requests');
       await Promise.all([closeGracefully(server, cfg.server.shutdown_grace_ms), admin ? closeGracefully(admin, 1000) : Promise.resolve()]);
       await gw.close().catch((err) => log.error({ err }, 'error while closing'));
-      log.info('stopped');
+      log.info({}, 'stopped');
       resolve(0);
     };
     process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -3,17 +3,14 @@
 // forwarded (SECURITY.md §5); Ceph API bodies are small JSON documents. Responses are streamed.
 
 import type { Readable } from 'node:stream';
-import { GatewayError } from '../server/errors.ts';
+import { GatewayError } from '../core/errors.ts';
+import { MUTATING_METHODS, type RequestHeaders } from '../core/http.ts';
 
 export interface BodyLimits {
   readonly maxBytes: number;
   readonly timeoutMs: number;
 }
 
-/** Methods whose requests carry a body Ceph acts on. A GET body is refused (parsers disagree on it). */
-export function bodyAllowed(method: string): boolean {
-  return method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE';
-}
 
 function tooLarge(max: number): GatewayError {
   return new GatewayError(413, 'body_too_large', `request body exceeds ${max} bytes`, { headers: { Connection: 'close' } });
@@ -64,4 +61,20 @@ export async function readBody(stream: Readable, contentLength: number | null, c
     stream.on('error', onError);
     stream.on('aborted', onAborted);
   });
+}
+
+/**
+ * The body of a request as the gateway reads every body: null when it has none (no Content-Length,
+ * no Transfer-Encoding), refused when its method takes none (a GET body: parsers disagree on it), when it is compressed (the bytes decided
+ * on must be the bytes Ceph reads) or when its length is not a number; else read whole within limits.
+ */
+export async function readRequestBody(stream: Readable, headers: RequestHeaders, method: string, limits: BodyLimits): Promise<Buffer | null> {
+  const cl = headers.get('content-length')?.[0];
+  const chunked = headers.has('transfer-encoding');
+  if (cl === undefined && !chunked) return null;
+  if (!MUTATING_METHODS.has(method)) throw new GatewayError(400, 'bad_request', `a ${method} request must not have a body`);
+  if (headers.has('content-encoding')) throw new GatewayError(415, 'unsupported_media_type', 'compressed request bodies are not accepted');
+  const length = cl === undefined ? null : Number(cl);
+  if (length !== null && (!Number.isSafeInteger(length) || length < 0)) throw new GatewayError(400, 'bad_request', 'invalid Content-Length');
+  return await readBody(stream, length, chunked, limits);
 }

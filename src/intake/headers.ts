@@ -1,7 +1,7 @@
 // Request headers as a map of lower-cased name -> every value received, built from Node's
 // rawHeaders so repeated headers are visible (two Authorization headers must be refused, not merged).
 
-import type { RequestHeaders } from '../pipeline/types.ts';
+import type { RequestHeaders } from '../core/http.ts';
 
 export function headersFromRaw(rawHeaders: readonly string[]): RequestHeaders {
   const map = new Map<string, string[]>();

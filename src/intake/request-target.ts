@@ -3,8 +3,8 @@
 // differently (dot segments, empty segments, backslashes, fragments, control bytes, bad
 // percent-encoding, invalid UTF-8) is refused here with 400, before any decision (SECURITY.md §1).
 
-import { GatewayError } from '../server/errors.ts';
-import type { RequestTarget } from '../pipeline/types.ts';
+import { GatewayError } from '../core/errors.ts';
+import type { RequestTarget } from '../core/http.ts';
 
 /** RFC 3986 pchar minus nothing: unreserved, sub-delims, ':', '@', and '%' (checked separately). */
 const PATH_CHAR = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%]*$/;

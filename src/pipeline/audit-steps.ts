@@ -1,68 +1,34 @@
-// The audit stages of the pipeline: the intent (committed before forwarding; a failure refuses
-// the request with 503), the outcome (added after; a failure is logged, the record stays
-// `unknown`), and denials/authentication failures (recorded with their final status).
+// The audit stages of the pipeline: the intent (committed before forwarding; a failure refuses the
+// request with 503 and records that refusal), the outcome (added after; a failure is logged, the
+// record stays `unknown`), and refusals (authentication failures, unknown routes, bad bodies,
+// denials: recorded with their final status, in the local spool while the store is down).
 
-import type { RequestState } from '../server/env.ts';
-import { auditUnavailable, GatewayError } from '../server/errors.ts';
-import { firstHeader } from '../intake/headers.ts';
-import type { PipelineDeps } from './deps.ts';
-import { cephAnswer } from './outcome.ts';
-import type { AuditIntent, HttpMethod } from './types.ts';
 import { v7 as uuidv7 } from 'uuid';
-
-function parsedBody(body: Buffer | null): unknown {
-  if (body === null || body.length === 0) return null;
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    // Not JSON: record its size only; raw bytes could hold anything (secrets included).
-    return { $unparsed_bytes: body.length };
-  }
-}
-
-function intentOf(state: RequestState, method: HttpMethod | string, body: Buffer | null, id: string): AuditIntent {
-  return {
-    id,
-    requestId: state.requestId,
-    receivedAt: state.receivedAt,
-    cluster: state.route?.cluster ?? state.target.cluster,
-    principal: state.principal ?? null,
-    clientIp: state.clientIp,
-    userAgent: firstHeader(state.headers, 'user-agent') ?? null,
-    method,
-    rawPath: state.target.raw,
-    route: state.route ?? null,
-    query: state.target.query,
-    body: parsedBody(body),
-    decision: state.decision ?? null,
-  };
-}
+import { bodyForAudit, intentOf } from '../audit/intent.ts';
+import { cephAnswer } from '../ceph/answer.ts';
+import { auditUnavailable, GatewayError } from '../core/errors.ts';
+import type { RequestState } from '../core/request-state.ts';
+import { withTimeout } from '../core/timeout.ts';
+import type { PipelineDeps } from './deps.ts';
 
 /** The store bounds its own waits; this bound holds even for a sink that never answers. */
-async function withinAuditBound(deps: PipelineDeps, write: Promise<void>, what: string): Promise<void> {
-  const limit = deps.config.audit.intent_timeout_ms;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([write, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} not recorded within ${limit} ms`)), limit)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const withinAuditBound = (deps: PipelineDeps, write: Promise<void>, what: string): Promise<void> => withTimeout(write, deps.config.audit.intent_timeout_ms, what);
 
 /**
- * Commits the intent before anything is forwarded. When it cannot be committed the request is refused
- * (503) and that refusal is recorded under the same id, in the local spool if the store is down, so
- * the audit log still shows who tried what once it is back.
+ * Commits the intent before anything is forwarded and returns its id. When it cannot be committed the
+ * request is refused (503) and that refusal is recorded under the same id, so the audit log still
+ * shows who tried what once the store is back.
  */
-export async function auditIntent(deps: PipelineDeps, state: RequestState, method: HttpMethod, body: Buffer | null, id: string): Promise<void> {
+export async function auditIntent(deps: PipelineDeps, state: RequestState, method: string, body: Buffer | null): Promise<string> {
   const started = performance.now();
-  const intent = intentOf(state, method, body, id);
+  const intent = intentOf(state, { id: uuidv7(), method, body: bodyForAudit(body) });
   try {
     await withinAuditBound(deps, deps.audit.recordIntent(intent), 'audit intent');
+    return intent.id;
   } catch (err) {
     deps.metrics.auditFailures.inc({ kind: 'intent' });
     const refused = auditUnavailable('The audit log cannot record this request, so it was not forwarded.', err);
-    await recordRefusal(deps, state, { ...intent, finalStatus: refused.status, errorCode: refused.code });
+    await keepRefusal(deps, state, { ...intent, finalStatus: refused.status, errorCode: refused.code });
     throw refused;
   } finally {
     deps.metrics.auditWriteSeconds.observe({ kind: 'intent' }, (performance.now() - started) / 1000);
@@ -89,14 +55,27 @@ export async function auditOutcome(
   }
 }
 
-/** Records a refused request (authentication failure, unknown route, bad body, policy deny). */
-export async function auditDenial(deps: PipelineDeps, state: RequestState, method: HttpMethod | string, body: Buffer | null, err: unknown): Promise<void> {
+/** Records a request refused before forwarding, with the status and code it is answered with. */
+export async function recordRefusal(deps: PipelineDeps, state: RequestState, method: string, body: Buffer | null, err: unknown): Promise<void> {
   const status = err instanceof GatewayError ? err.status : 500;
   const code = err instanceof GatewayError ? err.code : 'internal_error';
-  await recordRefusal(deps, state, { ...intentOf(state, method, body, uuidv7()), finalStatus: status, errorCode: code });
+  await keepRefusal(deps, state, intentOf(state, { id: uuidv7(), method, body: bodyForAudit(body), final: { status, code } }));
 }
 
-async function recordRefusal(deps: PipelineDeps, state: RequestState, intent: AuditIntent): Promise<void> {
+/**
+ * Runs a stage of the pipeline; a refusal it throws is recorded (who tried what) before it is answered.
+ * `body` is what the record shows of the request's body so far.
+ */
+export async function orRecordRefusal<T>(deps: PipelineDeps, state: RequestState, method: string, body: Buffer | null, stage: () => T | Promise<T>): Promise<T> {
+  try {
+    return await stage();
+  } catch (err) {
+    await recordRefusal(deps, state, method, body, err);
+    throw err;
+  }
+}
+
+async function keepRefusal(deps: PipelineDeps, state: RequestState, intent: Parameters<PipelineDeps['audit']['recordRefusal']>[0]): Promise<void> {
   try {
     await withinAuditBound(deps, deps.audit.recordRefusal(intent), 'audit record of a refusal');
   } catch (e) {

@@ -1,8 +1,11 @@
-// The decide stage: asks the active policy set, times it, and turns any internal failure into a
-// deny. An exception in the policy engine must never become "allowed" (SECURITY.md §7).
+// The decide stage: asks the active policy set, times it, turns any internal failure into a deny (an
+// exception in the policy engine must never become "allowed", docs/security.md class 7), and refuses
+// what is denied with 403 and the deciding rule.
 
+import { GatewayError } from '../core/errors.ts';
+import type { Decision, PolicyEngine, PolicyInput } from '../core/decision.ts';
+import { failedDecision } from '../policy/engine.ts';
 import type { PipelineDeps } from './deps.ts';
-import type { Decision, PolicyEngine, PolicyInput } from './types.ts';
 
 export function decideSafely(deps: PipelineDeps, input: PolicyInput): Decision {
   const started = performance.now();
@@ -14,8 +17,14 @@ export function decideSafely(deps: PipelineDeps, input: PolicyInput): Decision {
     throw new Error(`policy engine returned effect ${String((decision as { effect: unknown }).effect)}`);
   } catch (err) {
     deps.log.error({ err }, 'policy evaluation failed; denying');
-    return { effect: 'deny', ruleId: null, reason: 'policy evaluation failed', cephAccount: null, policyVersion: engine?.version ?? 'unavailable' };
+    return failedDecision(engine?.version ?? 'unavailable');
   } finally {
     deps.metrics.policySeconds.observe((performance.now() - started) / 1000);
   }
+}
+
+/** The refusal of a deny: 403 `policy_denied` naming the deciding rule, or `policy_error` when the engine failed. */
+export function refusalOf(decision: Decision): GatewayError | null {
+  if (decision.effect === 'allow') return null;
+  return new GatewayError(403, decision.failed === true ? 'policy_error' : 'policy_denied', decision.reason, { extra: { rule: decision.ruleId } });
 }

@@ -2,9 +2,15 @@
 // by tests (doubles). Nothing here is constructed per request.
 
 import type { Config } from '../config/schema.ts';
-import type { Logger } from '../server/logger.ts';
-import type { Metrics } from '../server/metrics.ts';
-import type { AuditSink, AuthInput, HttpMethod, PolicyEngine, Principal, RequestTarget, RouteMatch, Upstream } from './types.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Metrics } from '../core/metrics.ts';
+import type { AuditSink } from '../core/audit.ts';
+import type { RouteMatch } from '../core/catalogue.ts';
+import type { PolicyEngine } from '../core/decision.ts';
+import type { HttpMethod, RequestTarget } from '../core/http.ts';
+import type { AuthInput, Principal } from '../core/principal.ts';
+import type { LocalAnswer } from '../core/exchange.ts';
+import type { Upstream } from '../core/upstream.ts';
 import type { TrustedProxies } from '../intake/trusted-proxies.ts';
 
 export interface PipelineDeps {
@@ -23,4 +29,6 @@ export interface PipelineDeps {
   readonly now: () => Date;
   /** The Ceph credential of a ceph_native principal (throws 401 when its session ended). */
   cephCredential?(principal: Principal, cluster: string): { token: string; rejected(): void };
+  /** Operations the gateway answers itself, by operation id, tried in order (core/exchange.ts LocalAnswer). */
+  readonly localAnswers?: ReadonlyMap<string, readonly LocalAnswer[]>;
 }

@@ -4,11 +4,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCatalogue } from '../ceph/catalogue.ts';
-import type { AuthMethod, CephRelease, HttpMethod } from '../pipeline/types.ts';
+import type { CephRelease } from '../core/catalogue.ts';
+import type { HttpMethod } from '../core/http.ts';
+import type { AuthMethod } from '../core/principal.ts';
 import type { CompiledPolicy } from './engine.ts';
 import { loadPolicyDir, POLICY_FILE } from './files.ts';
 import { formatIssue } from './model.ts';
-import { buildInput, runPolicyTests } from './policy-tests.ts';
+import { buildInput, runPolicyTests } from './case-runner.ts';
 
 export interface PolicyCliOptions {
   readonly dir: string;

@@ -3,7 +3,7 @@
 // indexes rules by operation and computes the policy version (sha-256 of the canonical rule set).
 
 import { createHash } from 'node:crypto';
-import type { HttpMethod } from '../pipeline/types.ts';
+import type { HttpMethod } from '../core/http.ts';
 import { compileCondition } from './conditions.ts';
 import type { Bucket } from './bucket.ts';
 import { CompiledPolicy, opKey } from './engine.ts';

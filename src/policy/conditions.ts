@@ -1,7 +1,7 @@
 // Compiles `when` conditions once at load (field references checked against the rule's operations,
 // globs turned into RegExps) and evaluates them with fail-closed semantics for deny and allow rules.
 
-import type { CatalogueOperation } from '../pipeline/types.ts';
+import type { CatalogueOperation } from '../core/catalogue.ts';
 import type { CompiledCondition, CompiledOp, FieldRef, Scalar } from './model.ts';
 import { SPEC_PARAMS } from '../ceph/arguments.ts';
 import type { FieldValue, RequestView } from './request-view.ts';

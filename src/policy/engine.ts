@@ -1,7 +1,10 @@
 // The compiled policy set: rules indexed by operation (method + template), decide() and explain().
 // decide() is pure and never throws: an internal failure is a deny without a rule id.
 
-import type { CatalogueOperation, Decision, HttpMethod, PolicyEngine, PolicyInput, Principal } from '../pipeline/types.ts';
+import type { CatalogueOperation } from '../core/catalogue.ts';
+import type { Decision, PolicyEngine, PolicyInput } from '../core/decision.ts';
+import type { HttpMethod } from '../core/http.ts';
+import type { Principal } from '../core/principal.ts';
 import { type CondResult, evaluate } from './conditions.ts';
 import { type Bucket, EMPTY_BUCKET, type IndexedBucket, indexBucket, type Lane } from './bucket.ts';
 import type { CompiledRule } from './model.ts';
@@ -70,7 +73,7 @@ export class CompiledPolicy implements PolicyEngine {
   }
 
   private failed(): Decision {
-    return { effect: 'deny', ruleId: null, reason: 'policy evaluation failed', cephAccount: null, policyVersion: this.version };
+    return failedDecision(this.version);
   }
 
   // No closures in the hot path: under tsx every closure is wrapped in a keep-names helper that
@@ -215,4 +218,9 @@ function subjectMismatch(rule: CompiledRule, p: Principal): string | null {
   if (s.authMethods !== null && !s.authMethods.has(p.method)) return `auth method ${p.method} not listed`;
   if (s.apiKeys !== null && (p.apiKeyName === null || p.method !== 'api_key' || !s.apiKeys.has(p.apiKeyName))) return 'API key not listed';
   return null;
+}
+
+/** The deny an engine failure turns into: never "allowed", and marked so it is answered `policy_error`. */
+export function failedDecision(policyVersion: string): Decision {
+  return { effect: 'deny', ruleId: null, reason: 'policy evaluation failed', cephAccount: null, policyVersion, failed: true };
 }

@@ -2,7 +2,11 @@
 // explaining a decision, administering API keys. Exposed as pseudo catalogue operations (scope
 // `gateway`) so rules name them like Ceph operations, e.g. `routes: [Gateway.audit.read]`.
 
-import type { CatalogueOperation, HttpMethod, PolicyInput, Principal } from '../pipeline/types.ts';
+import type { CatalogueOperation } from '../core/catalogue.ts';
+import type { PolicyInput } from '../core/decision.ts';
+import type { HttpMethod } from '../core/http.ts';
+import type { GatewayOperationId } from '../core/gateway-operations.ts';
+import type { Principal } from '../core/principal.ts';
 
 function gatewayOp(id: string, method: HttpMethod, template: string, permission: CatalogueOperation['permission']): CatalogueOperation {
   return {
@@ -29,9 +33,7 @@ export const GATEWAY_OPERATIONS = {
   'Gateway.audit.read': gatewayOp('Gateway.audit.read', 'GET', '/gateway/v1/audit', 'read'),
   'Gateway.explain': gatewayOp('Gateway.explain', 'POST', '/gateway/v1/explain', 'read'),
   'Gateway.apikey.admin': gatewayOp('Gateway.apikey.admin', 'POST', '/gateway/v1/apikeys', 'update'),
-} as const satisfies Record<string, CatalogueOperation>;
-
-export type GatewayOperationId = keyof typeof GATEWAY_OPERATIONS;
+} as const satisfies Record<GatewayOperationId, CatalogueOperation>;
 
 /** The pseudo catalogue the loader adds to the Ceph catalogues. */
 export const gatewayCatalogue = { operations: Object.values(GATEWAY_OPERATIONS) } as const;

@@ -1,7 +1,9 @@
 // Internal data model of the policy engine: what the loader needs from the catalogue, the compiled
 // rule and condition shapes, and load errors. The external contracts live in pipeline/types.ts.
 
-import type { AuthMethod, CatalogueOperation, HttpMethod } from '../pipeline/types.ts';
+import type { CatalogueOperation } from '../core/catalogue.ts';
+import type { HttpMethod } from '../core/http.ts';
+import type { AuthMethod } from '../core/principal.ts';
 
 /** The part of the route catalogue the loader needs (ceph/catalogue.ts's RouteCatalogue satisfies it). */
 export interface PolicyCatalogue {

@@ -3,7 +3,7 @@
 // body and the set of every pool the request names.
 
 import { type BodyArguments, cephReadsBody, cephReadsJsonBody, type HandlerArgument, handlerArguments, lookup, namedPools, parseImageSpec } from '../ceph/arguments.ts';
-import type { PolicyInput } from '../pipeline/types.ts';
+import type { PolicyInput } from '../core/decision.ts';
 import type { FieldRef } from './model.ts';
 import { parseStrictJson } from './strict-json.ts';
 

@@ -2,7 +2,8 @@
 // (`/api/pool/{pool_name}`), operation names (`Pool.create`, `Pool.*`), scope:permission
 // (`pool:create`, `rbd-image:*`) and `*` (every Ceph operation). Unknown entries are load errors.
 
-import type { CatalogueOperation, HttpMethod } from '../pipeline/types.ts';
+import type { CatalogueOperation } from '../core/catalogue.ts';
+import type { HttpMethod } from '../core/http.ts';
 import { gatewayCatalogue } from './gateway-operations.ts';
 import { compileGlobs, globProblem } from './glob.ts';
 import type { PolicyCatalogue } from './model.ts';

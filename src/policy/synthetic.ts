@@ -1,7 +1,8 @@
 // Synthetic policy sets for the bench harness and the speed test: N rules spread over the catalogue's
 // operations (group subjects, pool globs, one deny in ten), plus matching sample requests.
 
-import type { PolicyInput, Principal } from '../pipeline/types.ts';
+import type { PolicyInput } from '../core/decision.ts';
+import type { Principal } from '../core/principal.ts';
 import { compilePolicySources } from './compile.ts';
 import type { CompiledPolicy } from './engine.ts';
 import type { PolicyCatalogue } from './model.ts';

@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Agent, type Dispatcher } from 'undici';
-import type { UpstreamResponse } from '../pipeline/types.ts';
+import type { UpstreamResponse } from '../core/upstream.ts';
 import { mapUpstreamError } from './upstream-errors.ts';
 
 export interface ForwardOptions {

@@ -3,7 +3,7 @@
 // do), then the gateway adds its own forwarding headers and request id. Responses: hop-by-hop,
 // Connection-listed, Set-Cookie (Ceph's `token` cookie) and server fingerprints are removed.
 
-import type { RequestHeaders } from '../pipeline/types.ts';
+import type { RequestHeaders } from '../core/http.ts';
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus the de-facto ones proxies also drop. */
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);

@@ -1,19 +1,15 @@
 // The one table mapping upstream (network) failures to gateway errors: refused, reset or DNS
 // failures are 502; connect and header timeouts are 504. Codes from undici and Node's net layer.
 
-import { GatewayError } from '../server/errors.ts';
+import { errorCodes, GatewayError } from '../core/errors.ts';
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED']);
 const TIMEOUT = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'ETIMEDOUT']);
 
+/** The first code along the cause chain that this table knows (undici wraps Node's socket errors). */
 function errorCode(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; depth < 4 && e; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (UNREACHABLE.has(code) || TIMEOUT.has(code))) return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return (err as { code?: string } | null)?.code;
+  const codes = errorCodes(err);
+  return codes.find((c) => UNREACHABLE.has(c) || TIMEOUT.has(c)) ?? codes[0];
 }
 
 /** Maps a thrown upstream error to a GatewayError; GatewayErrors pass through unchanged. */

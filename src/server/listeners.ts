@@ -3,17 +3,16 @@
 // size, header timeout, CL+TE) are answered in Ceph's JSON error shape by the clientError handler.
 
 import { readFileSync } from 'node:fs';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { finished } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Config } from '../config/schema.ts';
-import type { AppEnv } from './env.ts';
-import type { FastPath } from './fast-path.ts';
-import { type ErrorCode, rawErrorResponse } from './errors.ts';
-import type { Logger } from './logger.ts';
+import type { AppEnv } from '../web/env.ts';
+import { type ErrorCode, rawErrorResponse } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
 import { newRequestId } from '../intake/request-id.ts';
 
 /** Node parser errors -> the gateway's status, code and a detail that says what was wrong. */
@@ -38,12 +37,11 @@ export function clientErrorStatus(code: string | undefined, reason: string): [nu
   }
 }
 
-export function createPublicServer(app: Hono<AppEnv>, config: Config, log: Logger, fastPath?: FastPath): Server {
-  const limits = config.limits;
-  const listener = getRequestListener(app.fetch as never, {
+/** The web app (hono) as a Node request listener. Requests @hono/node-server refuses before the app
+ *  runs (a target or Host it cannot parse) still get Ceph's error shape with a code and a request id. */
+export function webRequestListener(app: Hono<AppEnv> | Hono, log: Logger): RequestListener {
+  return getRequestListener(app.fetch, {
     overrideGlobalObjects: false,
-    // Requests @hono/node-server refuses before the app runs (a target or Host it cannot parse)
-    // still get Ceph's error shape with a code and a request id.
     errorHandler: () => {
       const requestId = newRequestId();
       log.info({ request_id: requestId, status: 400, code: 'invalid_path' }, 'request refused by the HTTP adapter');
@@ -53,6 +51,11 @@ export function createPublicServer(app: Hono<AppEnv>, config: Config, log: Logge
       });
     },
   });
+}
+
+/** The public listener (HTTP or HTTPS) with the configured limits, serving `handle` (server/request-listener.ts). */
+export function createPublicServer(handle: RequestListener, config: Config, log: Logger): Server {
+  const limits = config.limits;
   const options = {
     maxHeaderSize: limits.max_header_bytes,
     headersTimeout: limits.header_timeout_ms,
@@ -61,8 +64,6 @@ export function createPublicServer(app: Hono<AppEnv>, config: Config, log: Logge
     connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.header_timeout_ms / 4))),
     keepAliveTimeout: 65_000,
   };
-  // The Ceph API path is taken before hono when a fast path is given (see fast-path.ts).
-  const handle = fastPath ? (req: IncomingMessage, res: ServerResponse) => void (fastPath(req, res) || listener(req, res)) : listener;
   const server: Server = config.server.tls
     ? createHttpsServer({ ...options, cert: readFileSync(config.server.tls.cert_file), key: readFileSync(config.server.tls.key_file) }, handle)
     : createServer(options, handle);
@@ -91,12 +92,15 @@ export function createPublicServer(app: Hono<AppEnv>, config: Config, log: Logge
  */
 function afterAnswersInFlight(socket: Socket, then: () => void): void {
   const current = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (current === undefined || current === null) return then();
+  if (current === undefined || current === null) {
+    then();
+    return;
+  }
   finished(current, () => setImmediate(() => afterAnswersInFlight(socket, then)));
 }
 
 export function createAdminServer(app: Hono): Server {
-  return createServer(getRequestListener(app.fetch as never, { overrideGlobalObjects: false }));
+  return createServer(getRequestListener(app.fetch, { overrideGlobalObjects: false }));
 }
 
 export function listen(server: Server, host: string, port: number): Promise<{ host: string; port: number }> {

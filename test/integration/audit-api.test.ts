@@ -14,7 +14,7 @@ import pg from 'pg';
 import { loadCheckpointKey, verifyCheckpointSignatures, writeCheckpoint } from '../../src/audit/checkpoint.ts';
 import { auditExport, auditVerify, runMigrations } from '../../src/audit/cli-commands.ts';
 import { exportStream } from '../../src/audit/export.ts';
-import { createAuditRoutes } from '../../src/audit/http.ts';
+import { createAuditRoutes } from '../../src/web/audit-api.ts';
 import { pruneAudit } from '../../src/audit/prune.ts';
 import { type AuditRecord, queryAudit } from '../../src/audit/query.ts';
 import { type AuditStore, createAuditStore } from '../../src/audit/store.ts';
@@ -22,8 +22,8 @@ import { uuidv7 } from '../../src/audit/uuidv7.ts';
 import { verifyChain } from '../../src/audit/verify.ts';
 import { type Database, openDatabase } from '../../src/db/database.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
-import type { AuditIntent } from '../../src/pipeline/types.ts';
-import { errorBody, GatewayError } from '../../src/server/errors.ts';
+import type { AuditIntent } from '../../src/core/audit.ts';
+import { errorBody, GatewayError } from '../../src/core/errors.ts';
 
 const ADMIN_URL = process.env.CEPHGATE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 

@@ -14,7 +14,7 @@ import { uuidv7 } from '../../src/audit/uuidv7.ts';
 import { verifyChain } from '../../src/audit/verify.ts';
 import { type Database, openDatabase } from '../../src/db/database.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
-import type { AuditIntent, AuditOutcome } from '../../src/pipeline/types.ts';
+import type { AuditIntent, AuditOutcome } from '../../src/core/audit.ts';
 
 const ADMIN_URL = process.env.CEPHGATE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 

@@ -7,14 +7,14 @@ import { after, describe, test, type TestContext } from 'node:test';
 import { Hono } from 'hono';
 import pg from 'pg';
 import { apikeyCreate, apikeyList, apikeyRevoke, createApiKeyAuthenticator, hashSecret, parseApiKey } from '../../src/auth/api-keys.ts';
-import { createApiKeyRoutes } from '../../src/auth/apikey-routes.ts';
+import { createApiKeyRoutes } from '../../src/web/apikeys-api.ts';
 import { createApiKeyStore } from '../../src/auth/apikey-store.ts';
 import { apiKeysSchema } from '../../src/auth/config.ts';
 import { type Database, openDatabase } from '../../src/db/database.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
 import { apiKeys } from '../../src/db/schema.ts';
-import type { Principal } from '../../src/pipeline/types.ts';
-import { errorBody, GatewayError } from '../../src/server/errors.ts';
+import type { Principal } from '../../src/core/principal.ts';
+import { errorBody, GatewayError } from '../../src/core/errors.ts';
 import { authInput, bearer } from '../support/oidc.ts';
 
 const PG_URL = process.env.CEPHGATE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createBearerAuthenticator } from '../../src/auth/bearer.ts';
-import type { AuthResult } from '../../src/pipeline/types.ts';
+import type { AuthResult } from '../../src/core/principal.ts';
 import { startDevIdp, type DevIdp } from '../../scripts/dev-idp/provider.ts';
 import { authInput, bearer, foreignKeyToken, goodClaims, hmacWithPublicKey, issuerConfigFor, unsignedToken } from '../support/oidc.ts';
 

@@ -7,17 +7,23 @@ import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
 import { chromium, type Browser } from 'playwright-core';
 import { createBearerAuthenticator } from '../../src/auth/bearer.ts';
-import { type BrowserLogin, createBrowserLogin } from '../../src/auth/browser/routes.ts';
-import { authInputFromRequest } from '../../src/auth/browser/request-input.ts';
-import { createSessionStore } from '../../src/auth/browser/session-store.ts';
+import { type BrowserLogin, createBrowserLogin } from '../../src/auth/browser/login.ts';
+import { createBrowserSessionStore } from '../../src/auth/browser/session-store.ts';
 import { createAuthenticatorChain } from '../../src/auth/chain.ts';
 import { browserLoginSchema, sessionsSchema } from '../../src/auth/config.ts';
 import { type Database, openDatabase } from '../../src/db/database.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
-import { errorBody } from '../../src/server/errors.ts';
+import type { HttpMethod } from '../../src/core/http.ts';
+import { createTrustedProxies } from '../../src/intake/trusted-proxies.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
+import { createMetrics } from '../../src/telemetry/metrics.ts';
+import { createWebApp } from '../../src/web/app.ts';
+import type { AppEnv } from '../../src/web/env.ts';
+import { createLoginRoutes } from '../../src/web/login.ts';
+import { LogCapture } from '../support/doubles.ts';
 import { type DevIdp, startDevIdp } from '../../scripts/dev-idp/provider.ts';
 import { issuerConfigFor } from '../support/oidc.ts';
 
@@ -36,8 +42,8 @@ describe('browser login with real Chromium', () => {
 
   before(async () => {
     if (missing !== null) return;
-    let app: Hono | null = null;
-    const server = serve({ fetch: (req) => (app as Hono).fetch(req), port: 0, hostname: '127.0.0.1' });
+    let app: Hono<AppEnv> | null = null;
+    const server = serve({ fetch: (req, env) => (app as Hono<AppEnv>).fetch(req, env), port: 0, hostname: '127.0.0.1' });
     await new Promise<void>((r) => (server.listening ? r() : server.once('listening', () => r())));
     gw = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     closeServer = () => server.close();
@@ -52,23 +58,23 @@ describe('browser login with real Chromium', () => {
       sessions: sessionsSchema.parse({ groups_refresh_seconds: 300 }),
       clientSecret: idp.browserClient.clientSecret,
       encryptionKey: randomBytes(32),
-      store: createSessionStore(db.db),
+      store: createBrowserSessionStore(db.db),
       now: () => new Date(Date.now() + clockOffsetMs),
     });
     const chain = createAuthenticatorChain([createBearerAuthenticator({ issuers: [issuer], token_cache: { max_entries: 100, max_ttl_seconds: 60 } }), login.authenticator]);
-    const a = new Hono();
-    a.onError((err, c) => {
-      const e = errorBody(err, 'test');
-      for (const [k, v] of Object.entries(e.headers)) c.header(k, v);
-      return c.json(e.body, e.status as 401);
+    // The gateway's web app (intake, error mapping) with the login routes and a protected endpoint.
+    const log = createLogger({ level: 'silent', format: 'json' }, new LogCapture());
+    app = createWebApp({ trustedProxies: createTrustedProxies([]), now: () => new Date(), log, metrics: createMetrics({ defaultMetrics: false }) }, {
+      gatewayRoutes: (a) => {
+        a.route('/', createLoginRoutes(login));
+        a.get('/', (c) => c.text('signed out'));
+        a.on(['GET', 'POST'], '/api/thing', async (c) => {
+          const s = c.get('state');
+          const p = await chain({ method: c.req.method as HttpMethod, headers: s.headers, target: s.target, clientIp: s.clientIp });
+          return c.json({ id: p.id, groups: p.groups, method: p.method });
+        });
+      },
     });
-    a.route('/', login.routes);
-    a.get('/', (c) => c.text('signed out'));
-    a.on(['GET', 'POST'], '/api/thing', async (c) => {
-      const p = await chain(authInputFromRequest(c.req.raw));
-      return c.json({ id: p.id, groups: p.groups, method: p.method });
-    });
-    app = a;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   });
 

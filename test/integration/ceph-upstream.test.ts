@@ -10,16 +10,16 @@ import { loadCatalogue, type RouteCatalogue } from '../../src/ceph/catalogue.ts'
 import { cephConfigSchema } from '../../src/ceph/config.ts';
 import { detectRelease } from '../../src/ceph/release.ts';
 import { type CephUpstream, createCephUpstream } from '../../src/ceph/upstream.ts';
-import type { HttpMethod } from '../../src/pipeline/types.ts';
+import type { HttpMethod } from '../../src/core/http.ts';
 import { forward } from '../../src/proxy/forward.ts';
-import { GatewayError } from '../../src/server/errors.ts';
+import { GatewayError } from '../../src/core/errors.ts';
 
 const installed = cephInstalled();
 const skipReason = installed.ok ? null : `needs ceph packages: ${installed.reason}`;
 if (skipReason !== null && process.env.CI === 'true') throw new Error(`required under CI=true: ${skipReason}`);
 if (skipReason !== null) console.log(`# skipping ceph-upstream: ${skipReason}`);
 
-const log = { info() {}, warn() {}, error() {} };
+const log = { debug() {}, info() {}, warn() {}, error() {} };
 const SVC_PW = 'Svc-pass-123!';
 let cluster: CephCluster;
 let catalogue: RouteCatalogue;

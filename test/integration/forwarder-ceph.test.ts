@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { request } from 'undici';
 import { createDispatcher, forward } from '../../src/proxy/forward.ts';
-import type { Upstream } from '../../src/pipeline/types.ts';
+import type { Upstream } from '../../src/core/upstream.ts';
 import { testDeps } from '../support/doubles.ts';
 import { startGateway } from '../support/gateway.ts';
 import { need, testEnv } from '../support/requirements.ts';

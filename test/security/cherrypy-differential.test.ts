@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import { type BodyArguments, cephReadsJsonBody, handlerArguments } from '../../src/ceph/arguments.ts';
 import { loadCatalogue } from '../../src/ceph/catalogue.ts';
 import { createRouteMatcher } from '../../src/ceph/route-matcher.ts';
-import type { PolicyInput } from '../../src/pipeline/types.ts';
+import type { PolicyInput } from '../../src/core/decision.ts';
 import { type Oracle, routesOf, startOracle } from '../support/cherrypy-oracle.ts';
 import { MemoryAudit, staticUpstream, testDeps } from '../support/doubles.ts';
 import { type RunningGateway, startGateway } from '../support/gateway.ts';

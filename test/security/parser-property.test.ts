@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { loadCatalogue } from '../../src/ceph/catalogue.ts';
 import { SLASH_PARAMS } from '../../src/ceph/path-decode.ts';
 import { createRouteMatcher } from '../../src/ceph/route-matcher.ts';
-import type { PolicyInput } from '../../src/pipeline/types.ts';
+import type { PolicyInput } from '../../src/core/decision.ts';
 import { MemoryAudit, staticUpstream, testDeps } from '../support/doubles.ts';
 import { type RunningGateway, startGateway } from '../support/gateway.ts';
 import { rawRequest } from '../support/raw-http.ts';

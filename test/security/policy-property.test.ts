@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { loadCatalogue } from '../../src/ceph/catalogue.ts';
-import type { HttpMethod, PolicyInput, Principal } from '../../src/pipeline/types.ts';
+import type { PolicyInput } from '../../src/core/decision.ts';
+import type { HttpMethod } from '../../src/core/http.ts';
+import type { Principal } from '../../src/core/principal.ts';
 import { compilePolicySources } from '../../src/policy/compile.ts';
 import { FC_SEED, fcParams } from './support.ts';
 

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { CatalogueOperation } from '../../src/pipeline/types.ts';
+import type { CatalogueOperation } from '../../src/core/catalogue.ts';
 
 /** Debian's interpreter: the one `ceph-mgr-dashboard` installed CherryPy for (the first python3 on PATH may be another). */
 export const SYSTEM_PYTHON = '/usr/bin/python3';

@@ -7,10 +7,13 @@ import { validateConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createTrustedProxies } from '../../src/intake/trusted-proxies.ts';
 import type { PipelineDeps } from '../../src/pipeline/deps.ts';
-import type { AuditIntent, AuditOutcome, AuditSink, Decision, PolicyEngine, Principal, Upstream } from '../../src/pipeline/types.ts';
-import { GatewayError } from '../../src/server/errors.ts';
-import { createLogger } from '../../src/server/logger.ts';
-import { createMetrics } from '../../src/server/metrics.ts';
+import type { AuditIntent, AuditOutcome, AuditSink } from '../../src/core/audit.ts';
+import type { Decision, PolicyEngine } from '../../src/core/decision.ts';
+import type { Principal } from '../../src/core/principal.ts';
+import type { Upstream } from '../../src/core/upstream.ts';
+import { GatewayError } from '../../src/core/errors.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
+import { createMetrics } from '../../src/telemetry/metrics.ts';
 
 export const testPrincipal: Principal = {
   id: 'test#alice', name: 'Alice', email: 'alice@example.test', groups: ['team-a'], method: 'oidc_bearer',

@@ -12,7 +12,7 @@ import { validateConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { buildGateway, type Gateway } from '../../src/server/build.ts';
 import { createAdminServer, createPublicServer } from '../../src/server/listeners.ts';
-import { createLogger } from '../../src/server/logger.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
 import { LogCapture } from './doubles.ts';
 import { ensureTestAccounts, TEST_ACCOUNTS } from './ceph-cli.ts';
 import { testEnv } from './requirements.ts';
@@ -94,7 +94,7 @@ export async function startFullGateway(opts: FullGatewayOptions = {}): Promise<F
   const logs = new LogCapture();
   const log = createLogger({ level: 'info', format: 'json' }, logs);
   const gateway = await buildGateway(config, log);
-  const server = createPublicServer(gateway.app, config, log, gateway.fastPath);
+  const server = createPublicServer(gateway.listener, config, log);
   const admin = createAdminServer(gateway.admin);
   await new Promise<void>((r) => server.listen(publicPort, '127.0.0.1', r));
   await new Promise<void>((r) => admin.listen(0, '127.0.0.1', r));

@@ -4,9 +4,10 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { PipelineDeps } from '../../src/pipeline/deps.ts';
-import { type AppOptions, createApp } from '../../src/server/app.ts';
-import { createFastPath } from '../../src/server/fast-path.ts';
-import { createPublicServer } from '../../src/server/listeners.ts';
+import { createProxyHandler } from '../../src/pipeline/handle.ts';
+import { createPublicServer, webRequestListener } from '../../src/server/listeners.ts';
+import { createRequestListener } from '../../src/server/request-listener.ts';
+import { type AppOptions, createWebApp } from '../../src/web/app.ts';
 
 export interface RunningGateway {
   readonly url: string;
@@ -16,9 +17,9 @@ export interface RunningGateway {
 }
 
 export async function startGateway(deps: PipelineDeps, opts: AppOptions = {}): Promise<RunningGateway> {
-  const app = createApp(deps, opts);
-  // As `cephgate serve` runs: the Ceph API on the fast path, the gateway's own pages on hono.
-  const server = createPublicServer(app, deps.config, deps.log, createFastPath(deps, { nativeLogin: false }));
+  // As `cephgate serve` runs: the Ceph API through the pipeline, the gateway's own pages on the web app.
+  const web = webRequestListener(createWebApp(deps, opts), deps.log);
+  const server = createPublicServer(createRequestListener({ ...deps, proxy: createProxyHandler(deps), web }), deps.config, deps.log);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRedactor, isSecretName, REDACTED } from '../../src/audit/redact.ts';
 import { loadCatalogue } from '../../src/ceph/catalogue.ts';
-import type { CatalogueOperation, CephRelease } from '../../src/pipeline/types.ts';
+import type { CatalogueOperation, CephRelease } from '../../src/core/catalogue.ts';
 
 const releases: CephRelease[] = ['pacific', 'reef', 'tentacle'];
 

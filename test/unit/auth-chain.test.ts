@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createAuthenticatorChain, type DetectingAuthenticator } from '../../src/auth/chain.ts';
-import type { AuthResult, Principal } from '../../src/pipeline/types.ts';
-import { GatewayError } from '../../src/server/errors.ts';
+import type { AuthResult, Principal } from '../../src/core/principal.ts';
+import { GatewayError } from '../../src/core/errors.ts';
 import { authInput } from '../support/oidc.ts';
 
 const principal: Principal = { id: 'x#alice', name: 'alice', email: null, groups: [], method: 'oidc_bearer', authenticatedAt: new Date(), apiKeyName: null, claims: {} };

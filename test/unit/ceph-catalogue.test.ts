@@ -5,10 +5,11 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { loadCatalogue } from '../../src/ceph/catalogue.ts';
-import { catalogueFromSpec, schemaPaths } from '../../src/ceph/catalogue-gen.ts';
+import { catalogueFromSpec, schemaPaths } from '../../scripts/catalogue/openapi-operations.ts';
 import { createRouteMatcher } from '../../src/ceph/route-matcher.ts';
-import type { CephRelease, HttpMethod, RequestTarget } from '../../src/pipeline/types.ts';
-import { GatewayError } from '../../src/server/errors.ts';
+import type { CephRelease } from '../../src/core/catalogue.ts';
+import type { HttpMethod, RequestTarget } from '../../src/core/http.ts';
+import { GatewayError } from '../../src/core/errors.ts';
 
 const releases: CephRelease[] = ['pacific', 'reef', 'tentacle'];
 const split = (p: string) => p.split('/').slice(1);

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createMgrPool, type ProbeResult } from '../../src/ceph/mgr-pool.ts';
-import { GatewayError } from '../../src/server/errors.ts';
+import { GatewayError } from '../../src/core/errors.ts';
 
-const silent = { info() {}, warn() {}, error() {} };
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const A = 'http://127.0.0.1:1001';
 const B = 'http://127.0.0.1:1002';
 

@@ -1,18 +1,22 @@
 // Ceph-native login without Ceph: the brute-force limiter, the session store, Ceph answer checks, the
-// authenticator's cluster rule, and the three endpoints in-process with a scripted Ceph.
+// authenticator's cluster rule, and the three endpoints as the pipeline's local answers (real sockets,
+// the real pipeline and catalogue) with a scripted Ceph.
 
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import type { ClusterRuntime } from '../../src/ceph/cluster-runtime.ts';
-import { type CephAuth, interpretCheck, interpretLogin, type LoginVerdict } from '../../src/ceph/native-login/ceph-auth.ts';
-import { createNativeLogin, nativeLoginDefaults, nativeLoginSchema } from '../../src/ceph/native-login/index.ts';
-import { createLoginLimiter } from '../../src/ceph/native-login/limiter.ts';
-import { createSessionStore } from '../../src/ceph/native-login/sessions.ts';
-import type { AuthInput, Principal, Upstream } from '../../src/pipeline/types.ts';
-import { createApp } from '../../src/server/app.ts';
-import { GatewayError } from '../../src/server/errors.ts';
-import { MemoryAudit, testDeps } from '../support/doubles.ts';
+import { type CephAuth, interpretCheck, interpretLogin, type LoginVerdict } from '../../src/auth/native-login/ceph-auth.ts';
+import { createNativeLogin, nativeLoginDefaults, nativeLoginSchema } from '../../src/auth/native-login/index.ts';
+import { createLoginLimiter } from '../../src/auth/native-login/limiter.ts';
+import { createNativeSessionStore } from '../../src/auth/native-login/sessions.ts';
+import type { AuthInput, Principal } from '../../src/core/principal.ts';
+import type { Upstream } from '../../src/core/upstream.ts';
+import { loadCatalogue } from '../../src/ceph/catalogue.ts';
+import { createRouteMatcher } from '../../src/ceph/route-matcher.ts';
+import { GatewayError } from '../../src/core/errors.ts';
+import { MemoryAudit, testConfig, testDeps } from '../support/doubles.ts';
+import { type RunningGateway, startGateway } from '../support/gateway.ts';
 
 const jwt = (exp: number) => `h.${Buffer.from(JSON.stringify({ exp, iat: exp - 100, username: 'u' })).toString('base64url')}.s`;
 
@@ -72,7 +76,7 @@ test('config: defaults, and limits that must stay below Ceph lock-out', () => {
 
 test('sessions: opaque token, lifetime capped by the Ceph token, revoke, malformed tokens never match', () => {
   let now = 1_000_000;
-  const store = createSessionStore({ maxSessions: 2, now: () => now });
+  const store = createNativeSessionStore({ maxSessions: 2, now: () => now });
   const fields = { cluster: 'main', username: 'u', permissions: {}, pwdExpirationDate: null, sso: false, pwdUpdateRequired: false };
   const { token, session } = store.create({ ...fields, cephToken: jwt(now / 1000 + 60) }, 3_600_000);
   assert.match(token, /^cgn_[A-Za-z0-9_-]{43}$/);
@@ -101,7 +105,12 @@ test("interpretLogin / interpretCheck read Ceph's answers", () => {
   assert.deepEqual(interpretCheck(200, '{"login_url": "#/login", "cluster_status": "POST_INSTALLED"}'), { kind: 'invalid', body: { login_url: '#/login', cluster_status: 'POST_INSTALLED' } });
 });
 
-// ---- the endpoints in-process, with a scripted Ceph ----
+// ---- the endpoints through the real pipeline, with a scripted Ceph ----
+
+const gateways: RunningGateway[] = [];
+after(async () => {
+  for (const g of gateways) await g.close();
+});
 
 function scriptedCeph(password: string): CephAuth & { logins: string[]; logouts: string[] } {
   const s = {
@@ -123,13 +132,13 @@ function scriptedCeph(password: string): CephAuth & { logins: string[]; logouts:
   return s;
 }
 
-function setup(clusters = [{ name: 'main', native_login: nativeLoginDefaults({ enabled: true, groups: { ops: ['operators'] } }) }, { name: 'east' }]) {
+async function setup(clusters = [{ name: 'main', native_login: nativeLoginDefaults({ enabled: true, groups: { ops: ['operators'] } }) }, { name: 'east' }]) {
   const ceph = scriptedCeph('pw');
   const audit = new MemoryAudit();
   const rt = { accounts: new Map([['reader', { username: 'svc-reader', password: () => 'x' }]]) } as unknown as ClusterRuntime;
   const native = createNativeLogin({
-    clusters, defaultCluster: 'main', runtime: (n) => (clusters.some((c) => c.name === n) ? rt : undefined),
-    forward: async () => assert.fail('no network'), audit, log: { info() {}, warn() {}, error() {} }, cephAuth: ceph,
+    clusters, defaultCluster: 'main', bodyTimeoutMs: 2000, runtime: (n) => (clusters.some((c) => c.name === n) ? rt : undefined),
+    forward: async () => assert.fail('no network'), audit, log: { debug() {}, info() {}, warn() {}, error() {} }, cephAuth: ceph,
   });
   const forwarded: string[] = [];
   const upstream: Upstream = {
@@ -139,11 +148,24 @@ function setup(clusters = [{ name: 'main', native_login: nativeLoginDefaults({ e
     },
     ping: async () => true, close: async () => {},
   };
-  const deps = testDeps({ upstream, audit });
-  const app = createApp(deps, { gatewayRoutes: (a) => void a.route('/', native.routes) });
-  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    app.request(path, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/vnd.ceph.api.v1.0+json', ...headers }, body: JSON.stringify(body) });
-  return { ceph, audit, native, app, post, forwarded };
+  const names = clusters.map((c) => c.name);
+  const catalogue = loadCatalogue('pacific');
+  const deps = testDeps({
+    // Ceph's own auth endpoints are unauthenticated operations: forwarded only where a cluster lists them.
+    config: testConfig({ ceph: { clusters: names.map((name) => ({ name, dashboards: ['http://127.0.0.1:9'], forward_unauthenticated_paths: ['/api/auth', '/api/auth/logout'] })) } }),
+    upstream, audit,
+    matchRoute: createRouteMatcher({ catalogues: new Map(names.map((n) => [n, catalogue])), defaultCluster: 'main', allowUnknown: new Map(names.map((n) => [n, false])) }),
+    localAnswers: new Map([...native.answers].map(([op, answer]) => [op, [answer]])),
+  });
+  const gw = await startGateway(deps);
+  gateways.push(gw);
+  const request = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${gw.url}${path}`, {
+      method: 'POST',
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), accept: 'application/vnd.ceph.api.v1.0+json', ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  return { ceph, audit, native, post: request, forwarded };
 }
 
 const input = (token: string, cluster: string | null = null): AuthInput => ({
@@ -152,7 +174,7 @@ const input = (token: string, cluster: string | null = null): AuthInput => ({
 });
 
 test('login answers in Ceph\'s shape with a gateway token; the principal is ceph:<cluster>/<user> with mapped groups', async () => {
-  const { post, native, audit } = setup();
+  const { post, native, audit } = await setup();
   const res = await post('/api/auth', { username: 'ops', password: 'pw', ttl: 99 });
   assert.equal(res.status, 201);
   assert.equal(res.headers.get('content-type'), 'application/vnd.ceph.api.v1.0+json');
@@ -167,7 +189,7 @@ test('login answers in Ceph\'s shape with a gateway token; the principal is ceph
 });
 
 test('a token is refused on another cluster, and credentialFor never hands one across clusters', async () => {
-  const { post, native } = setup();
+  const { post, native } = await setup();
   const { token } = (await (await post('/api/auth', { username: 'u', password: 'pw' })).json()) as { token: string };
   const other = await native.authenticator.authenticate(input(token, 'east'));
   assert.equal(other.kind, 'fail');
@@ -179,7 +201,7 @@ test('a token is refused on another cluster, and credentialFor never hands one a
 });
 
 test('wrong passwords: 400 Ceph shape, then 429 without asking Ceph; service accounts never reach Ceph', async () => {
-  const { post, ceph } = setup();
+  const { post, ceph } = await setup();
   for (let i = 0; i < 5; i++) {
     const res = await post('/api/auth', { username: 'u', password: 'bad' });
     assert.equal(res.status, 400);
@@ -194,7 +216,7 @@ test('wrong passwords: 400 Ceph shape, then 429 without asking Ceph; service acc
 });
 
 test('logout revokes the gateway token and logs the Ceph token out; check answers login_url after', async () => {
-  const { post, native, ceph } = setup();
+  const { post, native, ceph } = await setup();
   const { token } = (await (await post('/api/auth', { username: 'u', password: 'pw' })).json()) as { token: string };
   const out = await post('/api/auth/logout', undefined, { authorization: `Bearer ${token}` });
   assert.equal(out.status, 200);
@@ -206,18 +228,18 @@ test('logout revokes the gateway token and logs the Ceph token out; check answer
 });
 
 test('where native login is off, the endpoints fall through to the pipeline; unknown clusters are 404', async () => {
-  const { post, forwarded, app } = setup([{ name: 'main', native_login: nativeLoginDefaults({ enabled: true }) }, { name: 'east', native_login: nativeLoginDefaults({ enabled: false }) }]);
+  const { post, forwarded } = await setup([{ name: 'main', native_login: nativeLoginDefaults({ enabled: true }) }, { name: 'east', native_login: nativeLoginDefaults({ enabled: false }) }]);
   const res = await post('/clusters/east/api/auth', { username: 'u', password: 'pw' });
   assert.equal(res.status, 299, 'reached the (stub) pipeline upstream');
   assert.deepEqual(forwarded, ['/api/auth']);
   const unknown = await post('/clusters/west/api/auth', { username: 'u', password: 'pw' });
   assert.equal(unknown.status, 404);
-  const other = await app.request('/api/auth/logout', { method: 'POST', headers: { authorization: 'Bearer not-native' } });
+  const other = await post('/api/auth/logout', undefined, { authorization: 'Bearer not-native' });
   assert.equal(other.status, 299, 'a non-gateway-token logout is the pipeline\'s');
 });
 
 test('excludingNativeTokens keeps other bearer authenticators away from gateway tokens', async () => {
-  const { native } = setup();
+  const { native } = await setup();
   const jwtAuth = { name: 'oidc_bearer', detects: () => true, authenticate: async () => assert.fail('must not judge cgn_ tokens') as never };
   const wrapped = native.excludingNativeTokens(jwtAuth);
   const tok = `cgn_${'A'.repeat(43)}`;

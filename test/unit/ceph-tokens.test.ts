@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { UnsecuredJWT } from 'jose';
 import { createTokenManager, type LoginHttp, type TokenAccount } from '../../src/ceph/tokens.ts';
-import { GatewayError } from '../../src/server/errors.ts';
+import { GatewayError } from '../../src/core/errors.ts';
 
-const silent = { info() {}, warn() {}, error() {} };
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const jwt = (iatS: number, ttlS: number, jti: string) => new UnsecuredJWT({ jti, username: 'svc' }).setIssuedAt(iatS).setExpirationTime(iatS + ttlS).encode();
 
 function setup(opts: { password?: () => string; answer?: (body: string, n: number) => { status: number; body: string } | Error; delayMs?: number } = {}) {

@@ -10,13 +10,13 @@ import { type CephConfig, cephConfigSchema } from '../../src/ceph/config.ts';
 import { releaseFromSpec, releaseFromVersionString } from '../../src/ceph/release.ts';
 import { stripLoginTtl } from '../../src/ceph/request-prep.ts';
 import { createCephUpstream } from '../../src/ceph/upstream.ts';
-import type { UpstreamRequest, UpstreamResponse } from '../../src/pipeline/types.ts';
+import type { UpstreamRequest, UpstreamResponse } from '../../src/core/upstream.ts';
 import type { ForwardOptions } from '../../src/proxy/forward.ts';
-import { GatewayError } from '../../src/server/errors.ts';
+import { GatewayError } from '../../src/core/errors.ts';
 
 const A = 'http://127.0.0.1:7001';
 const B = 'http://127.0.0.1:7002';
-const silent = { info() {}, warn() {}, error() {} };
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const reef = loadCatalogue('reef');
 const op = (method: string, template: string) => reef.byTemplate(template).find((o) => o.method === method) ?? null;
 

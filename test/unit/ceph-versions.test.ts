@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadCatalogue } from '../../src/ceph/catalogue.ts';
 import { clientVersion, negotiate, rewriteContentType, VersionMemory, versionFrom415 } from '../../src/ceph/versions.ts';
-import { GatewayError } from '../../src/server/errors.ts';
+import { GatewayError } from '../../src/core/errors.ts';
 
 const reef = loadCatalogue('reef');
 const images = reef.byTemplate('/api/block/image').find((o) => o.method === 'GET') ?? null;

@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { GatewayError } from '../../src/server/errors.ts';
-import { checkHeaders } from '../../src/server/intake.ts';
+import { GatewayError } from '../../src/core/errors.ts';
+import { checkHeaders } from '../../src/intake/request-state.ts';
 
 const headers = (...hosts: string[]) => new Map([['host', hosts]]);
 

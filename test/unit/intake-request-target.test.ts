@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseRequestTarget, upstreamPathAndQuery } from '../../src/intake/request-target.ts';
-import { GatewayError } from '../../src/server/errors.ts';
+import { GatewayError } from '../../src/core/errors.ts';
 
 describe('parseRequestTarget accepts canonical targets', () => {
   test('plain path and query', () => {

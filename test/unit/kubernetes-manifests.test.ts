@@ -26,8 +26,8 @@ import { validateConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { compilePolicySources } from '../../src/policy/compile.ts';
 import { loadPolicyDir } from '../../src/policy/files.ts';
-import { createAdminApp } from '../../src/server/admin.ts';
-import { createMetrics } from '../../src/server/metrics.ts';
+import { createAdminApp } from '../../src/web/admin.ts';
+import { createMetrics } from '../../src/telemetry/metrics.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const K8S = join(ROOT, 'deploy', 'kubernetes');

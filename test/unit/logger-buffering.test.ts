@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { createLogger, logDestination } from '../../src/server/logger.ts';
+import { createLogger, logDestination } from '../../src/telemetry/logger.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cephgate-log-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,7 +51,7 @@ test('buffer_bytes 0 writes every line at once', () => {
 test('lines still buffered when the process exits are written', () => {
   const file = join(dir, 'exit.log');
   const script = `
-    import { createLogger, logDestination } from ${JSON.stringify(new URL('../../src/server/logger.ts', import.meta.url).pathname)};
+    import { createLogger, logDestination } from ${JSON.stringify(new URL('../../src/telemetry/logger.ts', import.meta.url).pathname)};
     const opts = { buffer_bytes: 4096, flush_interval_ms: 60000 };
     const log = createLogger({ level: 'info', format: 'json', ...opts }, logDestination(opts, ${JSON.stringify(file)}));
     log.info('last words');

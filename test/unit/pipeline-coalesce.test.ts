@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { clusterSchema } from '../../src/ceph/config.ts';
-import { createCoalescingUpstream } from '../../src/pipeline/coalesce.ts';
-import type { CatalogueOperation, Upstream, UpstreamRequest } from '../../src/pipeline/types.ts';
+import { createCoalescingUpstream } from '../../src/ceph/coalesce.ts';
+import type { CatalogueOperation } from '../../src/core/catalogue.ts';
+import type { Upstream, UpstreamRequest } from '../../src/core/upstream.ts';
 
 const op = (template: string) => ({ template }) as CatalogueOperation;
 const cluster = (coalesce: Record<string, unknown>) =>

@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadCatalogue } from '../../src/ceph/catalogue.ts';
-import type { HttpMethod, PolicyInput, Principal } from '../../src/pipeline/types.ts';
+import type { PolicyInput } from '../../src/core/decision.ts';
+import type { HttpMethod } from '../../src/core/http.ts';
+import type { Principal } from '../../src/core/principal.ts';
 import { compilePolicySources } from '../../src/policy/compile.ts';
 import type { CompiledPolicy } from '../../src/policy/engine.ts';
 import { gatewayPolicyInput } from '../../src/policy/gateway-operations.ts';
@@ -144,7 +146,7 @@ describe('semantics', () => {
   it('decide never throws: an internal error is a deny without rule', () => {
     const e = engine(two);
     const bad = { ...req('POST', '/api/pool', { pool: 'a' }), principal: null } as unknown as PolicyInput;
-    assert.deepEqual(e.decide(bad), { effect: 'deny', ruleId: null, reason: 'policy evaluation failed', cephAccount: null, policyVersion: e.version });
+    assert.deepEqual(e.decide(bad), { effect: 'deny', ruleId: null, reason: 'policy evaluation failed', cephAccount: null, policyVersion: e.version, failed: true });
   });
 });
 

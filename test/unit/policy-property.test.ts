@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import fc from 'fast-check';
 import { loadCatalogue } from '../../src/ceph/catalogue.ts';
-import type { PolicyInput, Principal } from '../../src/pipeline/types.ts';
+import type { PolicyInput } from '../../src/core/decision.ts';
+import type { Principal } from '../../src/core/principal.ts';
 import { compilePolicySources } from '../../src/policy/compile.ts';
 
 const reef = loadCatalogue('reef');

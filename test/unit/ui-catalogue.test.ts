@@ -8,7 +8,8 @@ import type { DashboardRoute } from '../../scripts/catalogue/dashboard-routes.ts
 import { INSTALLED_DASHBOARD, listDashboardRoutes } from '../../scripts/catalogue/dashboard-routes.ts';
 import { isUiRoute, operationFromRoute, operationId, operationsFromRoutes } from '../../scripts/catalogue/ui-operations.ts';
 import { buildCatalogue, loadCatalogue } from '../../src/ceph/catalogue.ts';
-import type { CatalogueOperation, HttpMethod } from '../../src/pipeline/types.ts';
+import type { CatalogueOperation } from '../../src/core/catalogue.ts';
+import type { HttpMethod } from '../../src/core/http.ts';
 import { need } from '../support/requirements.ts';
 
 const committed = JSON.parse(readFileSync(new URL('../../src/ceph/catalogue/ui-api-pacific.json', import.meta.url), 'utf8')) as {

@@ -4,7 +4,7 @@
 
 import { timingSafeEqual } from 'node:crypto';
 import type { SessionRow } from '../../db/schema.ts';
-import type { AuthInput, AuthResult, Principal } from '../../pipeline/types.ts';
+import type { AuthInput, AuthResult, Principal } from '../../core/principal.ts';
 import type { DetectingAuthenticator } from '../chain.ts';
 import { principalFromClaims } from '../claims.ts';
 import type { IssuerConfig, SessionsConfig } from '../config.ts';
@@ -12,10 +12,10 @@ import { readCookie } from '../credentials.ts';
 import { COOKIE_VALUE } from './cookies.ts';
 import type { RelyingParty } from './oidc-client.ts';
 import { seal, unseal } from './seal.ts';
-import { principalFromJson, type SessionStore } from './session-store.ts';
+import { principalFromJson, type BrowserSessionStore } from './session-store.ts';
 
 export interface SessionAuthDeps {
-  readonly store: SessionStore;
+  readonly store: BrowserSessionStore;
   readonly rp: RelyingParty;
   readonly issuer: IssuerConfig;
   readonly sessions: SessionsConfig;
@@ -122,9 +122,9 @@ export function createSessionAuthenticator(deps: SessionAuthDeps): SessionAuthen
   return {
     name: 'session',
     lookup,
-    detects: (input) => readCookie(input, deps.cookieName).length > 0,
+    detects: (input) => readCookie(input.headers, deps.cookieName).length > 0,
     async authenticate(input) {
-      const values = readCookie(input, deps.cookieName);
+      const values = readCookie(input.headers, deps.cookieName);
       if (values.length === 0) return { kind: 'skip' };
       // Two cookies of one name: cookie tossing from a sibling host; refuse rather than guess.
       if (values.length > 1) return { kind: 'fail', code: 'invalid_request', detail: 'Send exactly one session cookie.' };

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
 import { type SessionRow, sessions } from '../../db/schema.ts';
-import type { Principal } from '../../pipeline/types.ts';
+import type { Principal } from '../../core/principal.ts';
 
 export const sessionRowId = (cookieValue: string): string => createHash('sha256').update(cookieValue, 'utf8').digest('hex');
 
@@ -17,7 +17,7 @@ export interface NewSession {
   readonly now: Date;
 }
 
-export interface SessionStore {
+export interface BrowserSessionStore {
   /** Creates a session and returns the cookie value (32 random bytes) and its row. */
   create(s: NewSession, seal: (rowId: string) => string | null): Promise<{ cookie: string; row: SessionRow }>;
   find(cookieValue: string): Promise<SessionRow | undefined>;
@@ -31,7 +31,7 @@ export function principalFromJson(j: Record<string, unknown>): Principal {
   return { ...(j as unknown as Principal), authenticatedAt: new Date(String(j.authenticatedAt)) };
 }
 
-export function createSessionStore(db: Db): SessionStore {
+export function createBrowserSessionStore(db: Db): BrowserSessionStore {
   return {
     async create(s, sealFor) {
       const cookie = randomBytes(32).toString('base64url');

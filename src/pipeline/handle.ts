@@ -1,0 +1,126 @@
+// The request pipeline for the Ceph API, one stage after another:
+//   match route -> answer locally? -> authenticate -> check route -> read body -> decide
+//   -> audit intent -> forward to Ceph -> answer (audit outcome queued, not awaited).
+// Every refusal is a GatewayError, recorded in the audit log before it is answered (by the entry
+// point, server/request-listener.ts). Fail closed: an error in any stage before forwarding means
+// nothing is forwarded.
+
+import { cephParsesAsForm, refuseReplacedPathParams } from '../ceph/arguments.ts';
+import type { RouteMatch } from '../core/catalogue.ts';
+import { GatewayError } from '../core/errors.ts';
+import type { Exchange } from '../core/exchange.ts';
+import { type HttpMethod, MUTATING_METHODS, PROXIED_METHODS } from '../core/http.ts';
+import type { Principal } from '../core/principal.ts';
+import type { RequestState } from '../core/request-state.ts';
+import { readRequestBody } from '../intake/body.ts';
+import { sendUpstreamAnswer } from './answer.ts';
+import { auditIntent, auditOutcome, orRecordRefusal } from './audit-steps.ts';
+import { decideSafely, refusalOf } from './decide.ts';
+import type { PipelineDeps } from './deps.ts';
+import { forwardToCeph, publicOriginOf } from './forward.ts';
+
+export function createProxyHandler(deps: PipelineDeps): (x: Exchange) => Promise<void> {
+  const origin = publicOriginOf(deps.config.server);
+  const bodyLimits = { maxBytes: deps.config.limits.max_body_bytes, timeoutMs: deps.config.limits.body_timeout_ms };
+
+  return async function handle(x: Exchange): Promise<void> {
+    const { state } = x;
+    const method = decidedMethod(x.method);
+    const matched = matchRoute(deps, state, method);
+    if (matched.route !== null && (await answerLocally(deps, x, matched.route))) return;
+
+    const principal = await orRecordRefusal(deps, state, method, null, () => authenticate(deps, state, method));
+    const route = await orRecordRefusal(deps, state, method, null, () => checkedRoute(deps, state, matched));
+    const body = await orRecordRefusal(deps, state, method, null, () => readBody(x, method, bodyLimits));
+    const decision = decideSafely(deps, { principal, method, route, query: state.target.query, body, contentType: state.headers.get('content-type')?.[0] ?? null, now: deps.now() });
+    state.decision = decision;
+    await orRecordRefusal(deps, state, method, body, () => {
+      const refused = refusalOf(decision);
+      if (refused !== null) throw refused;
+    });
+    const userCredential = await orRecordRefusal(deps, state, method, body, () => cephNativeCredential(deps, principal, route));
+
+    const auditId = MUTATING_METHODS.has(method) || deps.config.audit.record_reads ? await auditIntent(deps, state, method, body) : null;
+    const forwardedAt = deps.now();
+    let upstream: Awaited<ReturnType<typeof forwardToCeph>>;
+    try {
+      upstream = await forwardToCeph(deps, x, { method, route, decision, body, ...(userCredential ? { userCredential } : {}) }, origin);
+    } catch (err) {
+      if (auditId !== null) void auditOutcome(deps, auditId, forwardedAt, null, err instanceof GatewayError ? err.status : 502, null, err);
+      throw err;
+    }
+    // The outcome is queued before the client is answered and committed with the next group commit,
+    // not waited for: the intent made the call durable, and Ceph has acted either way (docs/audit.md).
+    await sendUpstreamAnswer(x, upstream, {
+      inspect: auditId !== null,
+      onInspected: (answer) => {
+        if (auditId !== null) void auditOutcome(deps, auditId, forwardedAt, upstream.status, upstream.status, answer, null);
+      },
+    });
+  };
+}
+
+/** HEAD is the GET without its body (RFC 9110 §9.3.2): matched, decided and sent to Ceph as that GET. */
+function decidedMethod(method: string): HttpMethod {
+  if (!(PROXIED_METHODS as readonly string[]).includes(method)) {
+    throw new GatewayError(405, 'method_not_allowed', `method ${method} is not served`, { headers: { Allow: PROXIED_METHODS.join(', ') } });
+  }
+  return (method === 'HEAD' ? 'GET' : method) as HttpMethod;
+}
+
+type Matched = { readonly route: RouteMatch; readonly error: null } | { readonly route: null; readonly error: unknown };
+
+/** The route, matched before authentication (local answers need it) but refused only after it (401 before 404). */
+function matchRoute(deps: PipelineDeps, state: RequestState, method: HttpMethod): Matched {
+  try {
+    const route = deps.matchRoute(method, state.target);
+    // Set early, so that every refusal's audit record names the route and the pools it names.
+    state.route = route;
+    return { route, error: null };
+  } catch (error) {
+    return { route: null, error };
+  }
+}
+
+async function answerLocally(deps: PipelineDeps, x: Exchange, route: RouteMatch): Promise<boolean> {
+  const id = route.operation?.id;
+  for (const answer of (id === undefined ? undefined : deps.localAnswers?.get(id)) ?? []) if (await answer(x, route)) return true;
+  return false;
+}
+
+async function authenticate(deps: PipelineDeps, state: RequestState, method: HttpMethod): Promise<Principal> {
+  state.principal = await deps.authenticate({ method, headers: state.headers, target: state.target, clientIp: state.clientIp });
+  return state.principal;
+}
+
+/** The matched route, or the refusal it deferred; a path parameter repeated in the query, or one of
+ *  Ceph's unauthenticated operations the cluster does not forward, is refused here too. */
+function checkedRoute(deps: PipelineDeps, state: RequestState, matched: Matched): RouteMatch {
+  if (matched.route === null) throw matched.error;
+  const route = matched.route;
+  refuseReplacedPathParams(route, state.target.query);
+  if (route.operation?.unauthenticated) {
+    const cluster = deps.config.ceph.clusters.find((c) => c.name === route.cluster);
+    if (!(cluster?.forward_unauthenticated_paths.includes(route.template) ?? false)) {
+      throw new GatewayError(404, 'unknown_route', 'This Ceph path is not served through the gateway.');
+    }
+  }
+  return route;
+}
+
+/** Exactly these bytes are decided on, audited and forwarded. Form bodies are refused: CherryPy would
+ *  make arguments of their fields (ceph/arguments.ts). */
+async function readBody(x: Exchange, method: HttpMethod, limits: { maxBytes: number; timeoutMs: number }): Promise<Buffer | null> {
+  const { headers } = x.state;
+  const type = headers.get('content-type')?.[0];
+  const hasBody = headers.has('content-length') || headers.has('transfer-encoding');
+  if (hasBody && type !== undefined && cephParsesAsForm(type)) throw new GatewayError(415, 'unsupported_media_type', 'form-encoded and multipart bodies are not accepted; send JSON');
+  return await readRequestBody(x.body, headers, method, limits);
+}
+
+/** A Ceph-native principal is forwarded with its own Ceph token, never a service account: fail closed. */
+function cephNativeCredential(deps: PipelineDeps, principal: Principal, route: RouteMatch): { token: string; rejected(): void } | undefined {
+  if (principal.cephUser === undefined) return undefined;
+  if (!deps.cephCredential) throw new GatewayError(401, 'invalid_token', 'Ceph-native logins are not enabled.');
+  return deps.cephCredential(principal, route.cluster);
+}

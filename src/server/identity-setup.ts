@@ -1,0 +1,75 @@
+// The identity side of the composition root: the authenticator chain (bearer JWTs from trusted
+// issuers, Ceph-native gateway tokens, API keys, browser sessions) and the parts of the logins that
+// are not authenticators (the browser login routes, the Ceph-native local answers).
+
+import { createApiKeyAuthenticator } from '../auth/api-keys.ts';
+import { type ApiKeyStore, createApiKeyStore } from '../auth/apikey-store.ts';
+import { createBearerAuthenticator } from '../auth/bearer.ts';
+import { type BrowserLogin, createBrowserLogin } from '../auth/browser/login.ts';
+import { parseSealKey } from '../auth/browser/seal.ts';
+import { createBrowserSessionStore } from '../auth/browser/session-store.ts';
+import { createAuthenticatorChain, type DetectingAuthenticator } from '../auth/chain.ts';
+import { createNativeLogin, type NativeLogin } from '../auth/native-login/index.ts';
+import type { CephUpstream } from '../ceph/upstream.ts';
+import type { Config } from '../config/schema.ts';
+import { resolveSecret, secretRefOf } from '../config/secrets.ts';
+import type { AuditSink } from '../core/audit.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Metrics } from '../core/metrics.ts';
+import type { AuthInput, Principal } from '../core/principal.ts';
+import type { Database } from '../db/database.ts';
+import { forward } from '../proxy/forward.ts';
+import { StartupError } from './startup-error.ts';
+
+export interface Identity {
+  readonly authenticate: (input: AuthInput) => Promise<Principal>;
+  readonly native: NativeLogin;
+  readonly browser: BrowserLogin | null;
+  readonly apiKeys: ApiKeyStore;
+}
+
+export interface IdentityDeps {
+  readonly database: Database;
+  readonly audit: AuditSink;
+  readonly upstream: CephUpstream;
+  readonly defaultCluster: string;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly now: () => Date;
+}
+
+export function setUpIdentity(config: Config, d: IdentityDeps): Identity {
+  // Ceph-native `POST /api/auth` for existing Ceph clients, on clusters that enable it.
+  const native = createNativeLogin({
+    clusters: config.ceph.clusters, defaultCluster: d.defaultCluster, bodyTimeoutMs: config.limits.body_timeout_ms,
+    runtime: (n) => d.upstream.cluster(n), forward, audit: d.audit, log: d.log, now: d.now,
+  });
+  const bearer = createBearerAuthenticator(config.identity, { onJwksFetch: (issuer) => d.metrics.jwksRefreshes.inc({ issuer }) });
+  const authenticators: DetectingAuthenticator[] = native.enabled ? [native.authenticator, native.excludingNativeTokens(bearer)] : [bearer];
+  const apiKeys = createApiKeyStore(d.database.db);
+  if (config.identity.api_keys.enabled) {
+    authenticators.push(createApiKeyAuthenticator(apiKeys, config.identity.api_keys, { onTouchError: (err) => d.log.warn({ err }, 'API key last-used write failed') }));
+  }
+  const browser = browserLogin(config, d.database);
+  if (browser) authenticators.push(browser.authenticator);
+  return { authenticate: createAuthenticatorChain(authenticators), native, browser, apiKeys };
+}
+
+/** Browser login (authorization code + PKCE) and its session authenticator, when configured. */
+function browserLogin(config: Config, database: Database): BrowserLogin | null {
+  const bl = config.identity.browser_login;
+  if (!bl?.enabled) return null;
+  if (!config.server.public_url) throw new StartupError('identity.browser_login needs server.public_url (the URL browsers use)');
+  const issuer = config.identity.issuers.find((i) => i.name === bl.issuer);
+  if (!issuer) throw new StartupError(`identity.browser_login.issuer: no issuer named ${bl.issuer}`);
+  const s = config.identity.sessions;
+  return createBrowserLogin({
+    publicUrl: config.server.public_url,
+    issuer,
+    login: bl,
+    sessions: s,
+    clientSecret: resolveSecret(secretRefOf(bl, 'client_secret'), 'identity.browser_login.client_secret'),
+    encryptionKey: parseSealKey(resolveSecret(secretRefOf(s, 'encryption_key'), 'identity.sessions.encryption_key')),
+    store: createBrowserSessionStore(database.db),
+  });
+}

@@ -1,0 +1,53 @@
+// The routing side of the composition root: the Ceph release of each cluster (configured, or detected
+// from a dashboard's own OpenAPI document), its route catalogue, and the route matcher.
+
+import { loadCatalogue, type RouteCatalogue } from '../ceph/catalogue.ts';
+import { detectRelease } from '../ceph/release.ts';
+import { createRouteMatcher, type RouteMatcher } from '../ceph/route-matcher.ts';
+import type { Config } from '../config/schema.ts';
+import type { CephRelease } from '../core/catalogue.ts';
+import type { Logger } from '../core/logger.ts';
+import { createDispatcher } from '../proxy/forward.ts';
+import { StartupError } from './startup-error.ts';
+
+export interface Routing {
+  readonly catalogues: ReadonlyMap<string, RouteCatalogue>;
+  readonly defaultCluster: string;
+  readonly matchRoute: RouteMatcher;
+}
+
+export async function setUpRouting(config: Config, log: Logger): Promise<Routing> {
+  const catalogues = new Map<string, RouteCatalogue>();
+  for (const [name, release] of await clusterReleases(config, log)) catalogues.set(name, loadCatalogue(release));
+  const defaultCluster = config.ceph.default_cluster ?? (config.ceph.clusters[0]?.name as string);
+  const allowUnknown = new Map(config.ceph.clusters.map((c) => [c.name, c.allow_unknown_routes]));
+  return { catalogues, defaultCluster, matchRoute: createRouteMatcher({ catalogues, defaultCluster, allowUnknown }) };
+}
+
+async function clusterReleases(config: Config, log: Logger): Promise<Map<string, CephRelease>> {
+  const out = new Map<string, CephRelease>();
+  for (const c of config.ceph.clusters) {
+    if (c.release !== 'auto') {
+      out.set(c.name, c.release);
+      continue;
+    }
+    let lastErr: unknown = null;
+    for (const url of c.dashboards) {
+      const dispatcher = createDispatcher({ connectTimeoutMs: c.timeouts.connect_ms, caFile: c.tls.ca_file, insecureSkipVerify: c.tls.insecure_skip_verify });
+      try {
+        const release = await detectRelease(url, { dispatcher, timeoutMs: 10_000 });
+        out.set(c.name, release);
+        log.info({ cluster: c.name, release, url }, 'detected the Ceph release');
+        break;
+      } catch (err) {
+        lastErr = err;
+      } finally {
+        await dispatcher.close();
+      }
+    }
+    if (!out.has(c.name)) {
+      throw new StartupError(`cannot detect the Ceph release of cluster ${c.name} (${(lastErr as Error)?.message ?? 'no answer'}); set ceph.clusters[].release or make a dashboard reachable`, 3);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,54 @@
+// The gateway's own endpoints under /gateway: whoami, explain, the audit API and the API-key admin API
+// (and browser login when configured). Each is authorised by policy through the injected authoriser
+// (pipeline/gateway-operations.ts, wired by server/build.ts).
+
+import type { Context, Hono } from 'hono';
+import type { AuditStore } from '../audit/store.ts';
+import type { ApiKeyStore } from '../auth/apikey-store.ts';
+import type { RouteMatcher } from '../ceph/route-matcher.ts';
+import type { GatewayAuthorizer, GatewayOperationId } from '../core/gateway-operations.ts';
+import type { AuthInput, Principal } from '../core/principal.ts';
+import type { PolicyManager } from '../policy/manager.ts';
+import { createApiKeyRoutes } from './apikeys-api.ts';
+import { createAuditRoutes } from './audit-api.ts';
+import type { AppEnv } from './env.ts';
+import { createExplainRoute } from './explain.ts';
+
+export interface GatewayRoutesDeps {
+  readonly authorize: GatewayAuthorizer;
+  readonly authenticate: (input: AuthInput) => Promise<Principal>;
+  readonly matchRoute: RouteMatcher;
+  readonly now: () => Date;
+  readonly audit: AuditStore;
+  readonly apiKeys: ApiKeyStore;
+  readonly apiKeyMaxLifetimeDays: number;
+  readonly policies: PolicyManager;
+  /** Browser login routes (login, callback, logout, whoami with sessions), when configured. */
+  readonly browser?: Hono<AppEnv>;
+}
+
+/** The authoriser as a hono handler needs it: the request's state and method, and the operation. */
+export type RouteAuthorizer = (c: Context<AppEnv>, op: GatewayOperationId) => Promise<Principal>;
+
+export function mountGatewayRoutes(app: Hono<AppEnv>, g: GatewayRoutesDeps): void {
+  const authorize: RouteAuthorizer = (c, op) => g.authorize(c.get('state'), c.req.method, op);
+  app.use('/gateway/*', async (c, next) => {
+    await next();
+    c.header('Cache-Control', 'no-store');
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('X-Frame-Options', 'DENY');
+    c.header('Referrer-Policy', 'no-referrer');
+    c.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  });
+
+  // Browser sessions answer whoami with their CSRF token; every other credential falls through to the chain.
+  if (g.browser) app.route('/', g.browser);
+  app.get('/gateway/whoami', async (c) => {
+    const s = c.get('state');
+    const p = await g.authenticate({ method: 'GET', headers: s.headers, target: s.target, clientIp: s.clientIp });
+    return c.json({ id: p.id, name: p.name, email: p.email, groups: p.groups, method: p.method, api_key_name: p.apiKeyName, authenticated_at: p.authenticatedAt.toISOString() });
+  });
+  app.route('/', createAuditRoutes({ store: g.audit, authorize: async (c) => void (await authorize(c, 'Gateway.audit.read')) }));
+  app.route('/gateway/v1/apikeys', createApiKeyRoutes({ store: g.apiKeys, authorize: (c) => authorize(c, 'Gateway.apikey.admin'), maxLifetimeDays: g.apiKeyMaxLifetimeDays, now: g.now }));
+  app.post('/gateway/v1/explain', createExplainRoute({ matchRoute: g.matchRoute, now: g.now, policies: g.policies, authorize }));
+}
