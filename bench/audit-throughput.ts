@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createAuditStore } from '../src/audit/store.ts';
-import { uuidv7 } from '../src/audit/uuidv7.ts';
+import { v7 as uuidv7 } from 'uuid';
 import { verifyChain } from '../src/audit/verify.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { migrateDatabase } from '../src/db/migrate.ts';

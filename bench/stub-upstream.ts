@@ -13,7 +13,7 @@ const secret = randomBytes(32);
 const issued = new Set<string>();
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
-/** Ceph's token shape (CEPH.md): HS256, iss ceph-dashboard, jti/exp/iat/username, 8 h lifetime. */
+/** Ceph's token shape (docs/ceph-facts.md): HS256, iss ceph-dashboard, jti/exp/iat/username, 8 h lifetime. */
 function issueToken(username: string): string {
   const iat = Math.floor(Date.now() / 1000);
   const head = `${b64({ typ: 'JWT', alg: 'HS256' })}.${b64({ iss: 'ceph-dashboard', jti: randomBytes(8).toString('hex'), exp: iat + 28800, iat, username })}`;

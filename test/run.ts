@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { type CephCluster, cephInstalled, startCluster } from '../scripts/ceph/cluster.ts';
 
-const LEVELS = ['unit', 'http', 'integration', 'security'];
+const LEVELS = ['unit', 'integration', 'security'];
 const filters = process.argv.slice(2);
 const ci = process.env.CI === 'true';
 

@@ -5,7 +5,7 @@ import type { CephPermission } from '../../src/core/catalogue.ts';
 import type { HttpMethod } from '../../src/core/http.ts';
 
 /**
- * Body property names whose value names a pool (CEPH.md "Paths that need care": creates name the
+ * Body property names whose value names a pool (docs/ceph-facts.md "Paths that need care": creates name the
  * resource in the body). Matched at any depth of the requestBody schema. `pool_spec` is not in the
  * current specs but names `pool[/namespace]` where Ceph uses it; kept so a future spec is covered.
  */
@@ -108,7 +108,7 @@ const SCOPE_BY_TAG: Readonly<Record<string, string | null>> = {
   UserChangePassword: null,
 };
 
-/** Ceph's own rule (CEPH.md "Authorization inside Ceph"): GET->read, POST->create, PUT->update, DELETE->delete. */
+/** Ceph's own rule (docs/ceph-facts.md "Authorization inside Ceph"): GET->read, POST->create, PUT->update, DELETE->delete. */
 export function permissionOfMethod(method: HttpMethod): CephPermission | null {
   switch (method) {
     case 'GET':
@@ -127,7 +127,7 @@ export function permissionOfMethod(method: HttpMethod): CephPermission | null {
 }
 
 /**
- * Paths Ceph serves without a token that the specs do not list (CEPH.md "Paths that need care").
+ * Paths Ceph serves without a token that the specs do not list (docs/ceph-facts.md "Paths that need care").
  * They are catalogued so they can be recognised and refused unless configured; `/docs/*` is listed
  * by its known files because the catalogue has no wildcards.
  */

@@ -111,7 +111,7 @@ function versionOf(op: Obj): string {
     }
   }
   if (versions.size > 1) throw new Error(`several versions ${[...versions].join(', ')}`);
-  return [...versions][0] ?? '1.0'; // CEPH.md: the default version of an endpoint is 1.0
+  return [...versions][0] ?? '1.0'; // docs/ceph-facts.md: the default version of an endpoint is 1.0
 }
 
 function paramNames(op: Obj, where: 'query' | 'path'): string[] {

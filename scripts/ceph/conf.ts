@@ -1,4 +1,4 @@
-// The ceph.conf of a throwaway single-host cluster (CEPH.md, "A real single-host cluster for
+// The ceph.conf of a throwaway single-host cluster (docs/ceph-facts.md, "A real single-host cluster for
 // tests"), with what one release needs beyond the common recipe.
 
 import type { CephRelease } from './runner.ts';
@@ -17,7 +17,7 @@ export function confText(release: CephRelease, dir: string, fsid: string, monPor
   // Everything lives under `dir` so several clusters run side by side and stop() leaves nothing:
   // `run dir` holds the admin sockets, whose default (/var/run/ceph/ceph-mon.a.asok) two clusters
   // (or two runs in one chroot) would share. Each mgr/osd has its own keyring path, else they fail
-  // with handle_auth_bad_method (CEPH.md).
+  // with handle_auth_bad_method (docs/ceph-facts.md).
   return `[global]
 fsid = ${fsid}
 mon host = v2:127.0.0.1:${monPort}

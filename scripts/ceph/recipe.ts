@@ -1,4 +1,4 @@
-// The bootstrap recipe of a throwaway single-host cluster (CEPH.md, "A real single-host cluster for
+// The bootstrap recipe of a throwaway single-host cluster (docs/ceph-facts.md, "A real single-host cluster for
 // tests"): keys, monmap, mon, mgrs with the dashboard, one memstore OSD, the admin user, and the
 // waits until all of it answers. The same for every release; runner.ts decides where it runs.
 
@@ -70,7 +70,7 @@ export async function bootstrap(c: RecipeContext): Promise<void> {
   log(`mon up after ${Date.now() - t0} ms`);
 
   const startMgrs = async () => {
-    // --force: the dashboard module's options are unknown until a mgr has reported them (CEPH.md).
+    // --force: the dashboard module's options are unknown until a mgr has reported them (docs/ceph-facts.md).
     await Promise.all([
       ceph(['config', 'set', 'mgr', 'mgr/dashboard/ssl', 'false', '--force']),
       ceph(['config', 'set', 'mgr', 'mgr/dashboard/server_addr', '127.0.0.1', '--force']),

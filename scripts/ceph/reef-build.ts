@@ -1,4 +1,4 @@
-// The steps that turn an empty directory into the Reef chroot (CEPH.md, "A real Reef (18.2.7) next
+// The steps that turn an empty directory into the Reef chroot (docs/ceph-facts.md, "A real Reef (18.2.7) next
 // to Pacific"): debootstrap Debian 13, install Ceph 18.2.7 from it, swap in bookworm's abi3 builds
 // of python3-cryptography and python3-bcrypt. Each step leaves a marker, so a build interrupted
 // anywhere is completed by the next call instead of being trusted or started over.
@@ -14,7 +14,7 @@ import { tail } from './support.ts';
 
 export const SUITE = 'trixie';
 export const PACKAGES = ['ceph-mon', 'ceph-mgr', 'ceph-mgr-dashboard', 'ceph-osd', 'ceph-common'];
-/** bookworm's builds, whose compiled modules carry no PyO3 "no subinterpreters" check (CEPH.md). */
+/** bookworm's builds, whose compiled modules carry no PyO3 "no subinterpreters" check (docs/ceph-facts.md). */
 const PYO3_SWAP: Array<[pkg: string, version: RegExp]> = [
   ['python3-cryptography', /^38\./],
   ['python3-bcrypt', /^3\./],

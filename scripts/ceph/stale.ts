@@ -102,7 +102,7 @@ const DAEMON = /^(?:\/usr\/bin\/)?ceph-(?:mon|mgr|osd)$/;
  * debootstrap, a chroot entry not yet exec'd) - never other programs in it (another team may run
  * Reef's Python there, reef-root.ts). Then lazily unmounts what is mounted under it in this
  * namespace, unless a process of this namespace still works in the chroot: nothing of ours mounts
- * there (runner.ts), but a killed debootstrap of an older version or the CEPH.md hand recipe
+ * there (runner.ts), but a killed debootstrap of an older version or the docs/ceph-facts.md hand recipe
  * (proc and /dev) does, and `rm -rf` through a bound /dev would wipe the host's device nodes.
  */
 export async function sweepChroot(chroot: string, log: (line: string) => void): Promise<void> {

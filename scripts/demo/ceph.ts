@@ -67,7 +67,7 @@ export async function startDemoCeph(log: (line: string) => void): Promise<{ clus
       { name: 'operator', username: 'cg-operator', role: 'administrator', password: randomPassword(), env: 'CEPHGATE_DEMO_PW_OPERATOR' },
       { name: 'admin', username: 'cg-admin', role: 'administrator', password: randomPassword(), env: 'CEPHGATE_DEMO_PW_ADMIN' },
     ];
-    // createDashboardUser uses the CLI, so the users do not get pwdUpdateRequired (CEPH.md).
+    // createDashboardUser uses the CLI, so the users do not get pwdUpdateRequired (docs/ceph-facts.md).
     for (const a of accounts) await cluster.createDashboardUser(a.username, a.password, [a.role]);
     return { cluster, accounts };
   } catch (err) {

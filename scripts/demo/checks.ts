@@ -98,7 +98,7 @@ export function runLine(line: string, env: NodeJS.ProcessEnv): Promise<{ status:
 }
 
 /**
- * A 202 means Ceph still runs the task (CEPH.md: long tasks answer after 5 s): wait until
+ * A 202 means Ceph still runs the task (docs/ceph-facts.md: long tasks answer after 5 s): wait until
  * `GET /api/task` lists nothing executing, so the next line (an image in the new pool) finds it done.
  */
 async function waitForCephTasks(pub: string, token: string | undefined): Promise<void> {

@@ -3,7 +3,7 @@
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AuthInput, AuthResult, Principal } from '../core/principal.ts';
-import type { ApiKeysConfig } from './config.ts';
+import type { ApiKeysConfig } from '../config/identity.ts';
 import type { DetectingAuthenticator } from './chain.ts';
 import { readAuthorization } from './credentials.ts';
 import type { ApiKeyStore } from './apikey-store.ts';

@@ -4,8 +4,8 @@
 import { decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Authenticator, AuthInput, AuthResult, Principal } from '../core/principal.ts';
 import { principalFromClaims } from './claims.ts';
-import type { IdentityConfig, IssuerConfig } from './config.ts';
-import { fail, queryTokenParam, readAuthorization } from './credentials.ts';
+import type { IdentityConfig, IssuerConfig } from '../config/identity.ts';
+import { fail, readAuthorization } from './credentials.ts';
 import { createIssuerKeys, type FetchLike } from './jwks.ts';
 import { VerifiedTokenCache } from './token-cache.ts';
 
@@ -103,11 +103,8 @@ export function createBearerAuthenticator(config: Pick<IdentityConfig, 'issuers'
     cache,
     detects: (input) => bearerToken(input) !== null,
     async authenticate(input) {
-      const qp = queryTokenParam(input);
-      if (qp !== null) return fail.request('Tokens are not accepted in the query string; use the Authorization header.', new Error(`query parameter ${qp}`));
-      const auth = readAuthorization(input);
-      if (auth.kind === 'invalid') return fail.request('Malformed Authorization header.', new Error(auth.why));
-      const token = bearerToken(input); // the parse above is memoised: no second parse
+      // The chain (auth/chain.ts) has refused query tokens and malformed or repeated Authorization headers.
+      const token = bearerToken(input); // the Authorization parse is memoised: no second parse
       if (token === null) return { kind: 'skip' };
       // A token's issuer (hence its validation settings) is fixed by its bytes and the configuration is
       // fixed for the process: a cache hit on the token alone is a hit on every validation input, and

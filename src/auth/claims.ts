@@ -2,7 +2,7 @@
 // `resource_access.<client>.roles`), static group mapping, and the `<issuer>#<sub>` id. Pure.
 
 import type { AuthMethod, Principal } from '../core/principal.ts';
-import type { ClaimMapping } from './config.ts';
+import type { ClaimMapping } from '../config/identity.ts';
 
 export type ClaimPath = string | readonly string[];
 

@@ -1,4 +1,4 @@
-// Reading credentials out of a request, once and strictly (SECURITY.md class 2): exactly one
+// Reading credentials out of a request, once and strictly (docs/security.md class 2): exactly one
 // `Authorization` header with one scheme, cookies by exact name, and tokens in the query string refused.
 
 import type { RequestHeaders } from '../core/http.ts';

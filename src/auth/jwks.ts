@@ -2,7 +2,7 @@
 // then jose's remote JWKS (cached; an unknown `kid` triggers at most one refetch per cooldown).
 
 import { type CompactJWSHeaderParameters, createRemoteJWKSet, customFetch, type FlattenedJWSInput, type JWTVerifyGetKey } from 'jose';
-import type { IssuerConfig } from './config.ts';
+import type { IssuerConfig } from '../config/identity.ts';
 
 export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
 

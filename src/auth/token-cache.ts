@@ -1,4 +1,4 @@
-// A bounded cache of verified bearer tokens (the oldest inserted is evicted first). SECURITY.md class 3:
+// A bounded cache of verified bearer tokens (the oldest inserted is evicted first). docs/security.md class 3:
 // a key that omits what was validated lets one check stand in for another. One cache belongs to one
 // authenticator, i.e. to one fixed set of validation inputs (issuers, audiences, algorithms, skew,
 // typ, scopes), so within it the token itself is the whole key: a token never hits in a cache built

@@ -4,7 +4,7 @@
 // request (this wraps only the upstream stage); answers are never shared across Ceph accounts.
 
 import { Readable } from 'node:stream';
-import type { ClusterConfig } from './config.ts';
+import type { ClusterConfig } from '../config/ceph.ts';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from '../core/upstream.ts';
 
 interface Buffered {

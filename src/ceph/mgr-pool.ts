@@ -1,5 +1,5 @@
 // Finds and follows the active mgr of one cluster among its dashboard URLs. Only the active mgr serves the
-// dashboard; standbys answer a redirect to it or an error status (CEPH.md "Several mgr daemons").
+// dashboard; standbys answer a redirect to it or an error status (docs/ceph-facts.md "Several mgr daemons").
 
 import { GatewayError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';

@@ -1,4 +1,4 @@
-// Strict, single percent-decoding of one raw path segment (CEPH.md "Paths that need care": split the raw
+// Strict, single percent-decoding of one raw path segment (docs/ceph-facts.md "Paths that need care": split the raw
 // path on literal `/`, decode each parameter once, decide on the decoded values, forward the raw path).
 
 /**

@@ -1,5 +1,5 @@
 // Detects a running dashboard's release for `release: auto`: its own OpenAPI document (served without a
-// token at /docs/openapi.json, CEPH.md) is compared with the bundled catalogues; the closest one wins.
+// token at /docs/openapi.json, docs/ceph-facts.md) is compared with the bundled catalogues; the closest one wins.
 
 import { type Dispatcher, request } from 'undici';
 import type { CephRelease } from '../core/catalogue.ts';

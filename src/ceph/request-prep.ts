@@ -1,11 +1,10 @@
 // Pure rewrites of a request on its way to Ceph and of the answer on its way back: credential, Accept,
 // Content-Length, login-body `ttl`, and the response headers a client must never see.
 
-import type { HttpMethod } from '../core/http.ts';
+import { type HttpMethod, MUTATING_METHODS } from '../core/http.ts';
 
-/** Headers Ceph reads a token from (CEPH.md: `token` cookie first, then Bearer; X-Access-Token in OAuth2 mode). */
+/** Headers Ceph reads a token from (docs/ceph-facts.md: `token` cookie first, then Bearer; X-Access-Token in OAuth2 mode). */
 const IDENTITY = new Set(['authorization', 'cookie', 'x-access-token', 'accept', 'content-length']);
-const WITH_BODY_SEMANTICS = new Set<HttpMethod>(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export function upstreamHeaders(
   base: Record<string, string | string[]>,
@@ -16,15 +15,15 @@ export function upstreamHeaders(
   for (const [name, value] of Object.entries(base)) if (!IDENTITY.has(name.toLowerCase())) out[name] = value;
   out.accept = o.accept;
   if (o.token !== null) out.authorization = `Bearer ${o.token}`;
-  // A body-less POST without Content-Length gets 411 from cherrypy (CEPH.md).
+  // A body-less POST without Content-Length gets 411 from cherrypy (docs/ceph-facts.md).
   if (o.body !== null) out['content-length'] = String(o.body.length);
-  else if (WITH_BODY_SEMANTICS.has(o.method)) out['content-length'] = '0';
+  else if (MUTATING_METHODS.has(o.method)) out['content-length'] = '0';
   return out;
 }
 
 /**
  * Removes `ttl` from a JSON login body: Tentacle lets the client choose its token lifetime, Pacific answers
- * 500 to the unknown field (CEPH.md). Non-JSON or non-object bodies are passed unchanged (Ceph refuses them).
+ * 500 to the unknown field (docs/ceph-facts.md). Non-JSON or non-object bodies are passed unchanged (Ceph refuses them).
  */
 export function stripLoginTtl(body: Buffer | null): Buffer | null {
   if (body === null || body.length === 0) return body;
@@ -40,9 +39,6 @@ export function stripLoginTtl(body: Buffer | null): Buffer | null {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-/** A standby mgr answers with a redirect to the active one; such an answer never goes to the client. */
-export const isStandbyRedirect = (status: number): boolean => REDIRECTS.has(status);
-
 /**
  * A standby's answer to an API request: a redirect, or (while no mgr is active) a 2xx HTML page. The
  * dashboard's `/api` and `/ui-api` handlers never answer HTML, so that cannot be a real answer.
@@ -60,6 +56,3 @@ export function withoutSetCookie(headers: Record<string, string | string[]>): Re
   for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() !== 'set-cookie') out[name] = value;
   return out;
 }
-
-/** A safe method may be retried on another mgr even when the first one may have seen it (RFC 9110 9.2.1). */
-export const isSafe = (method: HttpMethod): boolean => method === 'GET' || method === 'HEAD' || method === 'OPTIONS';

@@ -1,6 +1,6 @@
 // Exchanges a Ceph account's password for a dashboard token (POST /api/auth) and caches it per cluster +
 // account: single-flight logins, refresh before `exp`, invalidation on 401, and a breaker that stops well
-// before Ceph disables the account after 10 failed logins in a row (CEPH.md "Login and tokens").
+// before Ceph disables the account after 10 failed logins in a row (docs/ceph-facts.md "Login and tokens").
 
 import { decodeJwt } from 'jose';
 import { GatewayError } from '../core/errors.ts';

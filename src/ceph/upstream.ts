@@ -8,11 +8,12 @@ import { createDispatcher, type forward } from '../proxy/forward.ts';
 import { neverReachedUpstream } from '../proxy/upstream-errors.ts';
 import { GatewayError } from '../core/errors.ts';
 import { type ClusterRuntime, createClusterRuntime, loginExchange, readCapped } from './cluster-runtime.ts';
-import type { CephConfig } from './config.ts';
-import { isSafe, isStandbyAnswer, stripLoginTtl, upstreamHeaders, withoutSetCookie } from './request-prep.ts';
+import type { CephConfig } from '../config/ceph.ts';
+import { isStandbyAnswer, stripLoginTtl, upstreamHeaders, withoutSetCookie } from './request-prep.ts';
 import type { Logger } from '../core/logger.ts';
 import { createTokenManager, type TokenManager } from './tokens.ts';
 import { negotiate, rewriteContentType, routeKey, versionFrom415 } from './versions.ts';
+import { SAFE_METHODS } from '../core/http.ts';
 
 export { detectRelease } from './release.ts';
 
@@ -69,90 +70,12 @@ export function createCephUpstream(config: CephConfig, deps: CephUpstreamDeps): 
     return m;
   }
 
-  async function send(req: UpstreamRequest): Promise<UpstreamResponse> {
-    const rt = runtimes.get(req.cluster);
-    if (rt === undefined) throw new GatewayError(404, 'not_found', `No cluster named ${JSON.stringify(req.cluster)}.`);
-    const op = req.operation;
-    const needsToken = op === null || !op.unauthenticated;
-    const user = req.userCredential;
-    const account = user ? null : (req.cephAccount ?? rt.config.default_account ?? null);
-    if (needsToken && user === undefined && account === null) throw new GatewayError(503, 'ceph_unavailable', 'No Ceph account is configured to serve this request.');
-    const template = op?.template ?? (req.pathAndQuery.split('?')[0] as string);
-    const body = op?.id === 'Auth.create' ? stripLoginTtl(req.body) : req.body;
-
-    let neg = negotiate({ clientAccept: req.clientAccept, method: req.method, operation: op, template, pins: rt.config.version_pins, learned: rt.versions });
-    let relogged = false;
-    let relearned = false;
-    let failedOver = false;
-
-    for (;;) {
-      const origin = await rt.pool.active(req.signal);
-      const token = !needsToken ? null : user ? user.token : account !== null ? await tokens.getToken(rt.config.name, account) : null;
-      let res: UpstreamResponse;
-      try {
-        res = await deps.forward({
-          dispatcher: rt.dispatcher,
-          origin,
-          method: req.method,
-          path: req.pathAndQuery,
-          headers: upstreamHeaders(req.headers, { method: req.method, accept: neg.accept, token, body }),
-          body,
-          ...(req.signal ? { signal: req.signal } : {}),
-          headersTimeoutMs: rt.config.timeouts.headers_ms,
-          bodyTimeoutMs: rt.config.timeouts.body_ms,
-        });
-      } catch (err) {
-        const unreachable = err instanceof GatewayError && err.code === 'upstream_unreachable';
-        if (unreachable) rt.pool.markDown(origin, 'request: unreachable');
-        // Another mgr only when this one surely never saw the request, or the method is safe.
-        if (unreachable && !failedOver && req.signal?.aborted !== true && (neverReachedUpstream(err) || isSafe(req.method))) {
-          failedOver = true;
-          continue;
-        }
-        throw err;
-      }
-
-      if (isStandbyAnswer(req.pathAndQuery, res.status, res.headers)) {
-        // A standby took the request: it did nothing, so any method may go to the active mgr. Never leaked.
-        await readCapped(res.body, 0);
-        rt.pool.markDown(origin, `answered ${res.status} (standby)`);
-        if (failedOver) throw new GatewayError(503, 'ceph_unavailable', 'The Ceph mgr is changing over.', { headers: { 'Retry-After': '2' }, extra: { retry_after: 2 } });
-        failedOver = true;
-        continue;
-      }
-      if (res.status === 401 && user !== undefined) {
-        // The user's own token: no password to log in again. The gateway session ends; Ceph's 401 goes back.
-        user.rejected();
-        return respond(res, neg.plainJson);
-      }
-      if (res.status === 401 && token !== null && account !== null && !relogged) {
-        // Expired, logged out, or the user was modified after iat (CEPH.md): log in again once. Bodies are Buffers.
-        await readCapped(res.body, 0);
-        tokens.invalidate(rt.config.name, account, token);
-        relogged = true;
-        continue;
-      }
-      if (res.status === 415 && neg.source !== 'client' && !relearned) {
-        // A 415 happens before the handler runs, so retrying changes nothing twice (CEPH.md).
-        const text = await readCapped(res.body);
-        const learned = versionFrom415(text.toString('utf8'));
-        if (learned === null || learned === neg.version) return respond({ ...res, body: Readable.from([text]) }, neg.plainJson);
-        const key = routeKey(req.method, template);
-        if (rt.versions.learn(key, learned)) deps.log.warn({ cluster: rt.config.name, route: key, sent: neg.version, learned }, 'ceph endpoint version differs from the catalogue; learned');
-        neg = negotiate({ clientAccept: req.clientAccept, method: req.method, operation: op, template, pins: {}, learned: rt.versions });
-        relearned = true;
-        continue;
-      }
-      return respond(res, neg.plainJson);
-    }
-  }
-
-  function respond(res: UpstreamResponse, plainJson: boolean): UpstreamResponse {
-    return { status: res.status, headers: rewriteContentType(withoutSetCookie(res.headers), plainJson), body: res.body };
-  }
-
   return {
-    send,
+    async send(req) {
+      const rt = runtimes.get(req.cluster);
+      if (rt === undefined) throw new GatewayError(404, 'not_found', `No cluster named ${JSON.stringify(req.cluster)}.`);
+      return await sendToCluster(rt, tokens, deps, req);
+    },
     tokens,
     cluster: (name) => runtimes.get(name),
     async ping(cluster) {
@@ -168,4 +91,89 @@ export function createCephUpstream(config: CephConfig, deps: CephUpstreamDeps): 
       );
     },
   };
+}
+
+/**
+ * One request to one cluster: the active mgr, the account's (or the Ceph-native user's) token, the
+ * negotiated version, and the few safe retries: 401 -> one re-login, 415 -> one learned version, a
+ * mgr that is down or a standby -> one other mgr.
+ */
+async function sendToCluster(rt: ClusterRuntime, tokens: TokenManager, deps: CephUpstreamDeps, req: UpstreamRequest): Promise<UpstreamResponse> {
+  const op = req.operation;
+  const needsToken = op === null || !op.unauthenticated;
+  const user = req.userCredential;
+  const account = user ? null : (req.cephAccount ?? rt.config.default_account ?? null);
+  if (needsToken && user === undefined && account === null) throw new GatewayError(503, 'ceph_unavailable', 'No Ceph account is configured to serve this request.');
+  const template = op?.template ?? (req.pathAndQuery.split('?')[0] as string);
+  const body = op?.id === 'Auth.create' ? stripLoginTtl(req.body) : req.body;
+
+  let neg = negotiate({ clientAccept: req.clientAccept, method: req.method, operation: op, template, pins: rt.config.version_pins, learned: rt.versions });
+  let relogged = false;
+  let relearned = false;
+  let failedOver = false;
+
+  for (;;) {
+    const origin = await rt.pool.active(req.signal);
+    const token = !needsToken ? null : user ? user.token : account !== null ? await tokens.getToken(rt.config.name, account) : null;
+    let res: UpstreamResponse;
+    try {
+      res = await deps.forward({
+        dispatcher: rt.dispatcher,
+        origin,
+        method: req.method,
+        path: req.pathAndQuery,
+        headers: upstreamHeaders(req.headers, { method: req.method, accept: neg.accept, token, body }),
+        body,
+        ...(req.signal ? { signal: req.signal } : {}),
+        headersTimeoutMs: rt.config.timeouts.headers_ms,
+        bodyTimeoutMs: rt.config.timeouts.body_ms,
+      });
+    } catch (err) {
+      const unreachable = err instanceof GatewayError && err.code === 'upstream_unreachable';
+      if (unreachable) rt.pool.markDown(origin, 'request: unreachable');
+      // Another mgr only when this one surely never saw the request, or the method is safe.
+      if (unreachable && !failedOver && req.signal?.aborted !== true && (neverReachedUpstream(err) || SAFE_METHODS.has(req.method))) {
+        failedOver = true;
+        continue;
+      }
+      throw err;
+    }
+
+    if (isStandbyAnswer(req.pathAndQuery, res.status, res.headers)) {
+      // A standby took the request: it did nothing, so any method may go to the active mgr. Never leaked.
+      await readCapped(res.body, 0);
+      rt.pool.markDown(origin, `answered ${res.status} (standby)`);
+      if (failedOver) throw new GatewayError(503, 'ceph_unavailable', 'The Ceph mgr is changing over.', { headers: { 'Retry-After': '2' }, extra: { retry_after: 2 } });
+      failedOver = true;
+      continue;
+    }
+    if (res.status === 401 && user !== undefined) {
+      // The user's own token: no password to log in again. The gateway session ends; Ceph's 401 goes back.
+      user.rejected();
+      return respond(res, neg.plainJson);
+    }
+    if (res.status === 401 && token !== null && account !== null && !relogged) {
+      // Expired, logged out, or the user was modified after iat (docs/ceph-facts.md): log in again once. Bodies are Buffers.
+      await readCapped(res.body, 0);
+      tokens.invalidate(rt.config.name, account, token);
+      relogged = true;
+      continue;
+    }
+    if (res.status === 415 && neg.source !== 'client' && !relearned) {
+      // A 415 happens before the handler runs, so retrying changes nothing twice (docs/ceph-facts.md).
+      const text = await readCapped(res.body);
+      const learned = versionFrom415(text.toString('utf8'));
+      if (learned === null || learned === neg.version) return respond({ ...res, body: Readable.from([text]) }, neg.plainJson);
+      const key = routeKey(req.method, template);
+      if (rt.versions.learn(key, learned)) deps.log.warn({ cluster: rt.config.name, route: key, sent: neg.version, learned }, 'ceph endpoint version differs from the catalogue; learned');
+      neg = negotiate({ clientAccept: req.clientAccept, method: req.method, operation: op, template, pins: {}, learned: rt.versions });
+      relearned = true;
+      continue;
+    }
+    return respond(res, neg.plainJson);
+  }
+}
+
+function respond(res: UpstreamResponse, plainJson: boolean): UpstreamResponse {
+  return { status: res.status, headers: rewriteContentType(withoutSetCookie(res.headers), plainJson), body: res.body };
 }

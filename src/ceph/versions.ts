@@ -1,5 +1,5 @@
 // Ceph API version negotiation (pure). Ceph demands exactly one `application/vnd.ceph.api.vX.Y+json`
-// Accept per request and answers 415 to `application/json`, `*/*`, nothing or a list (CEPH.md "Versioning").
+// Accept per request and answers 415 to `application/json`, `*/*`, nothing or a list (docs/ceph-facts.md "Versioning").
 
 import type { CatalogueOperation } from '../core/catalogue.ts';
 import type { HttpMethod } from '../core/http.ts';
@@ -68,7 +68,7 @@ export function negotiate(input: NegotiateInput): Negotiated {
   const learned = input.learned?.get(key);
   if (learned !== undefined) return pick(learned, 'learned');
   if (input.operation !== null) return pick(input.operation.version, 'catalogue');
-  return pick('1.0', 'default'); // CEPH.md: an endpoint's default version is 1.0
+  return pick('1.0', 'default'); // docs/ceph-facts.md: an endpoint's default version is 1.0
 }
 
 /** The endpoint version named by Ceph's 415 detail "Incorrect version: endpoint is '1.1', client requested '1.2'". */
@@ -107,7 +107,7 @@ export class VersionMemory {
 
 /**
  * Response headers for a plain-JSON client: a Ceph media type Content-Type becomes `application/json`
- * (Ceph labels success bodies with the endpoint's own version, CEPH.md). Returns a new object.
+ * (Ceph labels success bodies with the endpoint's own version, docs/ceph-facts.md). Returns a new object.
  */
 export function rewriteContentType(headers: Record<string, string | string[]>, plainJson: boolean): Record<string, string | string[]> {
   if (!plainJson) return headers;

@@ -2,8 +2,8 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, type LoadedConfig, loadConfig } from '../config/load.ts';
+import { databaseLocation } from '../config/database-url.ts';
 import type { DatabaseOptions } from '../db/database.ts';
-import { databaseUrl } from '../config/database-url.ts';
 
 export class UsageError extends Error {}
 
@@ -23,9 +23,6 @@ export function config(path: string | undefined): LoadedConfig {
   return loadConfig({ path });
 }
 
-export function databaseOptions(loaded: LoadedConfig): DatabaseOptions {
-  const url = databaseUrl(loaded.config);
-  return url ? { url } : { pgliteDir: loaded.config.audit.pglite_dir };
-}
+export const databaseOptions = (loaded: LoadedConfig): DatabaseOptions => databaseLocation(loaded.config);
 
 export { ConfigError };

@@ -3,10 +3,10 @@
 
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { auditConfigSchema } from '../audit/config.ts';
-import { identityConfigSchema } from '../auth/config.ts';
-import { cephConfigSchema } from '../ceph/config.ts';
-import { policyConfigSchema } from '../policy/config.ts';
+import { auditConfigSchema } from './audit.ts';
+import { identityConfigSchema } from './identity.ts';
+import { cephConfigSchema } from './ceph.ts';
+import { policyConfigSchema } from './policy.ts';
 
 const port = z.number().int().min(0).max(65535);
 

@@ -41,8 +41,3 @@ export function resolveSecret(ref: SecretRef, what: string, env: NodeJS.ProcessE
   }
   throw new Error(`${what}: no secret given (set ${what}_env or ${what}_file)`);
 }
-
-/** Whether any form of the reference is present. */
-export function hasSecret(ref: SecretRef): boolean {
-  return ref.value !== undefined || ref.env !== undefined || ref.file !== undefined;
-}

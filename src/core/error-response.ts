@@ -1,5 +1,6 @@
 // The one mapping from a thrown error to the error response (Ceph's shape, request id, no-store),
-// with the logging that goes with it; used by the hono app's onError and by the fast path.
+// with the logging that goes with it; used by both entry points (server/request-listener.ts for the
+// Ceph API, web/app.ts's onError for the gateway's own pages).
 
 import type { RequestState } from './request-state.ts';
 import { type ErrorBody, GatewayError, errorBody } from './errors.ts';

@@ -150,7 +150,4 @@ export const auditCheckpoints = pgTable(
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type NewApiKeyRow = typeof apiKeys.$inferInsert;
 export type SessionRow = typeof sessions.$inferSelect;
-export type NewSessionRow = typeof sessions.$inferInsert;
-export type AuditIntentRow = typeof auditIntents.$inferSelect;
-export type AuditOutcomeRow = typeof auditOutcomes.$inferSelect;
 export type AuditCheckpointRow = typeof auditCheckpoints.$inferSelect;

@@ -1,6 +1,6 @@
 // Reads a request body into one Buffer, bounded in size (413) and in time (408). Bodies are read
 // whole because policy and audit act on them, and the bytes inspected must be exactly the bytes
-// forwarded (SECURITY.md §5); Ceph API bodies are small JSON documents. Responses are streamed.
+// forwarded (docs/security.md class 5); Ceph API bodies are small JSON documents. Responses are streamed.
 
 import type { Readable } from 'node:stream';
 import { GatewayError } from '../core/errors.ts';

@@ -13,8 +13,3 @@ export function headersFromRaw(rawHeaders: readonly string[]): RequestHeaders {
   }
   return map;
 }
-
-/** The single value of a header; undefined when absent; the first when repeated. */
-export function firstHeader(headers: RequestHeaders, name: string): string | undefined {
-  return headers.get(name)?.[0];
-}

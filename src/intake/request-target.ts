@@ -1,7 +1,7 @@
 // The one canonical parse of the request target. Every later stage (routing, policy, audit,
 // forwarding) uses its result; no other code parses the path. Anything that two parsers could read
 // differently (dot segments, empty segments, backslashes, fragments, control bytes, bad
-// percent-encoding, invalid UTF-8) is refused here with 400, before any decision (SECURITY.md §1).
+// percent-encoding, invalid UTF-8) is refused here with 400, before any decision (docs/security.md class 1).
 
 import { GatewayError } from '../core/errors.ts';
 import type { RequestTarget } from '../core/http.ts';

@@ -1,5 +1,5 @@
 // Which peers are trusted proxies: only their X-Request-Id, X-Forwarded-For and Forwarded
-// headers are believed; everybody else's copies are dropped (SECURITY.md §2).
+// headers are believed; everybody else's copies are dropped (docs/security.md class 2).
 
 import { BlockList, isIP } from 'node:net';
 

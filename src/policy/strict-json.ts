@@ -1,6 +1,6 @@
 // A strict JSON parser for policy body inspection (RFC 8259 only). It exists because JSON.parse
 // silently keeps the last of duplicate keys while other parsers keep the first: a body whose
-// meaning depends on the parser is refused, not guessed at (SECURITY.md class 5).
+// meaning depends on the parser is refused, not guessed at (docs/security.md class 5).
 
 export type JsonResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
 

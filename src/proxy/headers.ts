@@ -10,7 +10,7 @@ export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection
 
 /**
  * Client headers that may reach Ceph. Everything else is dropped: Authorization, Cookie and
- * X-Access-Token (Ceph reads its token from them, CEPH.md), X-Forwarded-*, Forwarded,
+ * X-Access-Token (Ceph reads its token from them, docs/ceph-facts.md), X-Forwarded-*, Forwarded,
  * X-Original-URL, and names with `_` that WSGI would fold into the same variable.
  * Accept and Content-Length are set by the gateway, never copied.
  */

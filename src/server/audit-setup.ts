@@ -7,7 +7,7 @@ import { pruneAudit } from '../audit/prune.ts';
 import { createRedactor } from '../audit/redact.ts';
 import { openRefusalSpool, type RefusalSpool } from '../audit/spool.ts';
 import { type AuditStore, createAuditStore } from '../audit/store.ts';
-import { databaseUrl } from '../config/database-url.ts';
+import { databaseLocation } from '../config/database-url.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import { type Database, openDatabase } from '../db/database.ts';
@@ -23,8 +23,7 @@ export interface AuditSetup {
 
 export async function setUpAudit(config: Config, log: Logger): Promise<AuditSetup> {
   const a = config.audit;
-  const url = databaseUrl(config);
-  const database = await openDatabase({ ...(url ? { url } : { pgliteDir: a.pglite_dir }), poolMax: a.pool_max, onError: (err) => log.warn({ err }, 'database connection error') });
+  const database = await openDatabase({ ...databaseLocation(config), poolMax: a.pool_max, onError: (err) => log.warn({ err }, 'database connection error') });
   if (a.migrate_on_start) await migrateDatabase(database);
   const spool = a.spool_max_bytes > 0 ? await openRefusalSpool({ dir: a.spool_dir, maxBytes: a.spool_max_bytes }) : null;
   const audit = createAuditStore(database, {

@@ -4,6 +4,7 @@
 
 import { type Context, Hono } from 'hono';
 import type { BrowserLogin } from '../auth/browser/login.ts';
+import { challenge } from '../auth/chain.ts';
 import { readCookie } from '../auth/credentials.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { AppEnv } from './env.ts';
@@ -45,7 +46,7 @@ export function createLoginRoutes(login: BrowserLogin): Hono<AppEnv> {
     // No session cookie: another credential (bearer, API key) may answer; the gateway's own whoami does.
     if (v === null) return next();
     const live = await login.authenticator.lookup(v);
-    if (live === null) throw new GatewayError(401, 'unauthenticated', 'Not logged in.', { headers: { 'WWW-Authenticate': 'Bearer realm="cephgate"' } });
+    if (live === null) throw new GatewayError(401, 'unauthenticated', 'Not logged in.', { headers: challenge() });
     const p = live.principal;
     return c.json({ id: p.id, name: p.name, email: p.email, groups: p.groups, method: p.method, authenticated_at: p.authenticatedAt.toISOString(), csrf_token: live.row.csrfToken });
   });

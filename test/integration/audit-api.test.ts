@@ -18,7 +18,7 @@ import { createAuditRoutes } from '../../src/web/audit-api.ts';
 import { pruneAudit } from '../../src/audit/prune.ts';
 import { type AuditRecord, queryAudit } from '../../src/audit/query.ts';
 import { type AuditStore, createAuditStore } from '../../src/audit/store.ts';
-import { uuidv7 } from '../../src/audit/uuidv7.ts';
+import { v7 as uuidv7 } from 'uuid';
 import { verifyChain } from '../../src/audit/verify.ts';
 import { type Database, openDatabase } from '../../src/db/database.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
@@ -40,7 +40,7 @@ async function adminQuery(q: string): Promise<void> {
 function intent(n: number, receivedAt: Date): AuditIntent {
   const pool = `pool${n % 3}`;
   return {
-    id: uuidv7(receivedAt.getTime()), requestId: `r${n}`, receivedAt, cluster: n % 2 === 0 ? 'east' : 'west',
+    id: uuidv7({ msecs: receivedAt.getTime() }), requestId: `r${n}`, receivedAt, cluster: n % 2 === 0 ? 'east' : 'west',
     principal: { id: `idp#u${n % 4}`, name: `u${n % 4}`, email: null, groups: n % 4 === 0 ? ['admins', 'ops'] : ['ops'], method: 'oidc_bearer', authenticatedAt: receivedAt, apiKeyName: null, claims: {} },
     clientIp: '10.0.0.1', userAgent: null, method: n % 5 === 0 ? 'DELETE' : 'PUT', rawPath: `/api/pool/${pool}`,
     route: { cluster: 'east', operation: null, template: '/api/pool/{pool_name}', params: { pool_name: pool } },

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { queryAudit } from '../../src/audit/query.ts';
 import { REDACTED } from '../../src/audit/redact.ts';
 import { type AuditStore, createAuditStore } from '../../src/audit/store.ts';
-import { uuidv7 } from '../../src/audit/uuidv7.ts';
+import { v7 as uuidv7 } from 'uuid';
 import { verifyChain } from '../../src/audit/verify.ts';
 import { type Database, openDatabase } from '../../src/db/database.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { apikeyCreate, apikeyList, apikeyRevoke, createApiKeyAuthenticator, hashSecret, parseApiKey } from '../../src/auth/api-keys.ts';
 import { createApiKeyRoutes } from '../../src/web/apikeys-api.ts';
 import { createApiKeyStore } from '../../src/auth/apikey-store.ts';
-import { apiKeysSchema } from '../../src/auth/config.ts';
+import { apiKeysSchema } from '../../src/config/identity.ts';
 import { type Database, openDatabase } from '../../src/db/database.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
 import { apiKeys } from '../../src/db/schema.ts';

@@ -1,10 +1,12 @@
 // Bearer JWT authenticator against the real dev OIDC provider (oidc-provider, in-process): accepted
-// tokens, each refusal class of SECURITY.md class 3, key rotation, provider outage, cache bounds.
+// tokens, each refusal class of docs/security.md class 3, key rotation, provider outage, cache bounds.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createBearerAuthenticator } from '../../src/auth/bearer.ts';
-import type { AuthResult } from '../../src/core/principal.ts';
+import { createAuthenticatorChain } from '../../src/auth/chain.ts';
+import { GatewayError } from '../../src/core/errors.ts';
+import type { AuthInput, AuthResult } from '../../src/core/principal.ts';
 import { startDevIdp, type DevIdp } from '../../scripts/dev-idp/provider.ts';
 import { authInput, bearer, foreignKeyToken, goodClaims, hmacWithPublicKey, issuerConfigFor, unsignedToken } from '../support/oidc.ts';
 
@@ -84,12 +86,15 @@ describe('bearer authenticator with a real OIDC provider', () => {
     assert.deepEqual(r.kind === 'ok' && r.principal.groups, ['operators']);
   });
 
-  test('only one Authorization: Bearer header; no tokens in the query string; API keys are not ours', async () => {
+  test('only one Authorization: Bearer header; no tokens in the query string (rules of the chain); API keys are not ours', async () => {
     const auth = createBearerAuthenticator({ issuers: [issuerConfigFor(idp)], token_cache: cacheCfg });
+    const chain = createAuthenticatorChain([auth]);
+    const refused = async (input: AuthInput, code: string) =>
+      assert.rejects(chain(input), (e: unknown) => e instanceof GatewayError && e.status === 400 && e.code === code && /invalid_request/.test(e.headers['WWW-Authenticate'] ?? ''));
     const t = await idp.tokenFor('alice');
-    assert.equal(failCode(await auth.authenticate(authInput({ headers: { authorization: [`Bearer ${t}`, `Bearer ${t}`] } }))), 'invalid_request');
-    assert.equal(failCode(await auth.authenticate(authInput({ headers: { authorization: `Bearer ${t}, Basic Zm9vOmJhcg==` } }))), 'invalid_request');
-    assert.equal(failCode(await auth.authenticate(authInput({ path: `/api/pool?access_token=${t}` }))), 'invalid_request');
+    await refused(authInput({ headers: { authorization: [`Bearer ${t}`, `Bearer ${t}`] } }), 'multiple_credentials');
+    await refused(authInput({ headers: { authorization: `Bearer ${t}, Basic Zm9vOmJhcg==` } }), 'invalid_request');
+    await refused(authInput({ path: `/api/pool?access_token=${t}` }), 'invalid_request');
     assert.equal(failCode(await auth.authenticate(authInput({ headers: { authorization: 'Basic Zm9vOmJhcg==' } }))), 'skip');
     assert.equal(failCode(await auth.authenticate(bearer('cgk_abc_def'))), 'skip');
     assert.equal(failCode(await auth.authenticate(authInput())), 'skip');

@@ -13,7 +13,7 @@ import { createBearerAuthenticator } from '../../src/auth/bearer.ts';
 import { type BrowserLogin, createBrowserLogin } from '../../src/auth/browser/login.ts';
 import { createBrowserSessionStore } from '../../src/auth/browser/session-store.ts';
 import { createAuthenticatorChain } from '../../src/auth/chain.ts';
-import { browserLoginSchema, sessionsSchema } from '../../src/auth/config.ts';
+import { browserLoginSchema, sessionsSchema } from '../../src/config/identity.ts';
 import { type Database, openDatabase } from '../../src/db/database.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
 import type { HttpMethod } from '../../src/core/http.ts';

@@ -110,7 +110,7 @@ describe('throwaway Ceph cluster', { concurrency: 2 }, () => {
       const tok = await token(c, url);
       const auth = { Accept: V1, 'Content-Type': 'application/json', Authorization: `Bearer ${tok}` };
 
-      // Long tasks answer 201 when done within 5 s, else 202 and continue (CEPH.md).
+      // Long tasks answer 201 when done within 5 s, else 202 and continue (docs/ceph-facts.md).
       const pool = await fetch(`${url}/api/pool`, {
         method: 'POST',
         headers: auth,
@@ -126,7 +126,7 @@ describe('throwaway Ceph cluster', { concurrency: 2 }, () => {
         body: JSON.stringify({ pool_name: 'it-rbd', name: 'img1', size: 64 << 20 }),
       });
       assert.ok([201, 202].includes(image.status), `POST /api/block/image: ${image.status} ${await image.text()}`);
-      // image_spec is pool/image percent-encoded in one segment (CEPH.md).
+      // image_spec is pool/image percent-encoded in one segment (docs/ceph-facts.md).
       await eventually('image it-rbd/img1 readable through the dashboard', 30_000, async () => {
         const res = await fetch(`${url}/api/block/image/it-rbd%2Fimg1`, { headers: auth });
         await res.body?.cancel();
@@ -144,7 +144,7 @@ describe('throwaway Ceph cluster', { concurrency: 2 }, () => {
     if (!needCephPackages(t)) return;
     await withCluster(t, { name: 'it-failover', mgrs: 2 }, async (c) => {
       assert.equal(c.dashboardUrls.length, 2);
-      // The standby redirects to the active one by default (CEPH.md, "Several mgr daemons"). Right
+      // The standby redirects to the active one by default (docs/ceph-facts.md, "Several mgr daemons"). Right
       // after start the mgr map can still change hands (seen once in CI: the "standby" answered 200),
       // so wait until the map has settled: the standby redirects to the mgr the map names as active.
       let before = '';
@@ -170,7 +170,7 @@ describe('throwaway Ceph cluster', { concurrency: 2 }, () => {
       assert.equal(after, other);
       assert.ok(ms < 30_000, `fail-over took ${ms} ms`);
 
-      // The JWT secret is shared by all mgrs, so the old token still works (CEPH.md).
+      // The JWT secret is shared by all mgrs, so the old token still works (docs/ceph-facts.md).
       const res = await fetch(`${after}/api/health/minimal`, { headers: { Accept: V1, Authorization: `Bearer ${tok}` } });
       assert.equal(res.status, 200);
       await res.body?.cancel();

@@ -7,7 +7,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { request } from 'undici';
 import { type CephCluster, cephInstalled, startCluster } from '../../scripts/ceph/cluster.ts';
 import { loadCatalogue, type RouteCatalogue } from '../../src/ceph/catalogue.ts';
-import { cephConfigSchema } from '../../src/ceph/config.ts';
+import { cephConfigSchema } from '../../src/config/ceph.ts';
 import { detectRelease } from '../../src/ceph/release.ts';
 import { type CephUpstream, createCephUpstream } from '../../src/ceph/upstream.ts';
 import type { HttpMethod } from '../../src/core/http.ts';
@@ -151,7 +151,7 @@ describe('ceph upstream against a real cluster', { skip: skipReason ?? false, ti
     const all = await Promise.all(Array.from({ length: 20 }, () => call(up, 'GET', '/api/summary')));
     assert.deepEqual(new Set(all.map((r) => r.status)), new Set([200]));
     assert.equal(up.tokens.loginCount('main', 'svc'), 1);
-    // CEPH.md: a user modified after the token's iat loses the token (401).
+    // docs/ceph-facts.md: a user modified after the token's iat loses the token (401).
     await new Promise((r) => setTimeout(r, 1100));
     await cluster.ceph(['dashboard', 'ac-user-set-roles', 'gwsvc', 'administrator']);
     const res = await call(up, 'GET', '/api/summary');

@@ -1,4 +1,4 @@
-// SECURITY.md class 5 (bodies), through the whole gateway in front of the real Ceph: every way a
+// docs/security.md class 5 (bodies), through the whole gateway in front of the real Ceph: every way a
 // request could name a pool Ceph acts on but the policy never saw. Ceph builds handler arguments from
 // the path, then the query (overriding it), then the JSON body (overriding both, and only when
 // Content-Type is exactly application/json): each channel is tried, and checked on Ceph's side.

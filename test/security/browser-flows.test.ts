@@ -1,4 +1,4 @@
-// SECURITY.md class 4 (browser flows): open redirects after login/logout (oauth2-proxy's long list of
+// docs/security.md class 4 (browser flows): open redirects after login/logout (oauth2-proxy's long list of
 // `rd=` bypasses), CSRF on cookie-authenticated mutations, sealed state not transferable, session
 // fixation, tokens kept out of pages and URLs; the last group runs the whole gateway with real Chromium.
 

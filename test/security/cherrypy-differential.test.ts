@@ -1,4 +1,4 @@
-// SECURITY.md class 1 and 5 against Ceph's own code: the gateway must derive a request's arguments
+// docs/security.md class 1 and 5 against Ceph's own code: the gateway must derive a request's arguments
 // exactly as Ceph does, or refuse it. The upstream is test/support/cherrypy-oracle.py, a real CherryPy
 // server configured as the dashboard configures it, whose handlers are wrapped by the installed
 // dashboard's own `_request_wrapper` and answer with the arguments they received. Every request the

@@ -1,4 +1,4 @@
-// SECURITY.md class 6 (exposure) and response hygiene, through the whole gateway in front of the real
+// docs/security.md class 6 (exposure) and response hygiene, through the whole gateway in front of the real
 // Ceph: Ceph's unauthenticated paths and the admin endpoints are not on the public listener, errors
 // carry no upstream internals or stack traces, gateway pages carry security headers, and no secret
 // used in the run (Ceph passwords, tokens) appears anywhere in the captured log output.

@@ -1,4 +1,4 @@
-// SECURITY.md class 7 (fail-open paths), by fault injection into the real pipeline (doubles via
+// docs/security.md class 7 (fail-open paths), by fault injection into the real pipeline (doubles via
 // testDeps): a throwing policy engine, an audit store that times out, a JWKS endpoint that hangs (real
 // bearer authenticator) and Ceph resetting the connection each end in a clear JSON error, and nothing
 // is forwarded unaudited or unauthorised (the recording upstream proves it).
@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { generateKeyPair, SignJWT } from 'jose';
 import { createBearerAuthenticator } from '../../src/auth/bearer.ts';
 import { createAuthenticatorChain } from '../../src/auth/chain.ts';
-import { identityConfigSchema } from '../../src/auth/config.ts';
+import { identityConfigSchema } from '../../src/config/identity.ts';
 import type { AuditIntent, AuditSink } from '../../src/core/audit.ts';
 import type { PolicyEngine } from '../../src/core/decision.ts';
 import { MemoryAudit, staticUpstream, testConfig, testDeps } from '../support/doubles.ts';

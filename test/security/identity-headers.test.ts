@@ -1,4 +1,4 @@
-// SECURITY.md class 2 (identity material from the client): what a client sends as identity never
+// docs/security.md class 2 (identity material from the client): what a client sends as identity never
 // reaches Ceph (recording stub upstream: exact headers), and ambiguous credentials are refused by the
 // real authenticator chain in front of the real Ceph (nothing forwarded, refusal audited).
 

@@ -1,4 +1,4 @@
-// SECURITY.md class 1 (path differentials), through the whole gateway in front of the real Ceph:
+// docs/security.md class 1 (path differentials), through the whole gateway in front of the real Ceph:
 // paths two parsers could read differently are refused before any decision, and Ceph's own second
 // percent-decoding of parameters (dashboard `_base_controller.py`) can never reach another resource.
 

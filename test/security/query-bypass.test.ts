@@ -1,4 +1,4 @@
-// SECURITY.md class 1 and 5, the `;` query bypass found against a real Ceph: a team-a caller named a
+// docs/security.md class 1 and 5, the `;` query bypass found against a real Ceph: a team-a caller named a
 // team-a resource in the path and a team-b one in the query (`?flags=;pool_name=team-b-victim`), the
 // gateway decided on the first and Ceph, which splits queries on `;` too and lets query arguments
 // replace path parameters, acted on the second. Each request of the report is replayed through the

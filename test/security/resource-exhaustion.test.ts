@@ -1,4 +1,4 @@
-// SECURITY.md class 8 (resource exhaustion): slow-loris headers and bodies are cut off, the verified
+// docs/security.md class 8 (resource exhaustion): slow-loris headers and bodies are cut off, the verified
 // token cache stays bounded under many distinct valid tokens (measured), and many concurrent first
 // requests never turn into a login storm that would lock Ceph's service account (10 failures).
 
@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { generateKeyPair, SignJWT } from 'jose';
 import { createBearerAuthenticator } from '../../src/auth/bearer.ts';
-import { identityConfigSchema } from '../../src/auth/config.ts';
+import { identityConfigSchema } from '../../src/config/identity.ts';
 import { cephCli } from '../support/ceph-cli.ts';
 import { MemoryAudit, staticUpstream, testConfig, testDeps } from '../support/doubles.ts';
 import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';

@@ -1,4 +1,4 @@
-// SECURITY.md class 3 (token validation), through the whole gateway with the real dev IdP in front of
+// docs/security.md class 3 (token validation), through the whole gateway with the real dev IdP in front of
 // the real Ceph: every forged or misused token is a 401 `invalid_token` (never anonymous, never
 // allowed), audited, and nothing reaches Ceph. Cases follow oauth2-proxy, Pomerium and Oathkeeper advisories.
 

@@ -3,7 +3,7 @@
 
 import { createPublicKey } from 'node:crypto';
 import { base64url, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
-import { type IssuerConfig, issuerSchema } from '../../src/auth/config.ts';
+import { type IssuerConfig, issuerSchema } from '../../src/config/identity.ts';
 import type { HttpMethod } from '../../src/core/http.ts';
 import type { AuthInput } from '../../src/core/principal.ts';
 import { DEV_AUDIENCE, type DevIdp } from '../../scripts/dev-idp/provider.ts';

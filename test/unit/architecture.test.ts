@@ -23,8 +23,8 @@ const FLOORS: Record<string, number> = {
   pipeline: 6,
   web: 6,
   server: 7,
-  cli: 7,
-  '.': 8, // src/cli.ts
+  cli: 8,
+  '.': 9, // src/cli.ts
 };
 
 interface Import {

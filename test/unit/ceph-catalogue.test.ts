@@ -17,7 +17,7 @@ const split = (p: string) => p.split('/').slice(1);
 describe('catalogue generation', () => {
   test('committed catalogue JSON is what the generator makes of the committed specs (run npm run catalogue)', () => {
     for (const r of releases) {
-      const spec: unknown = parse(readFileSync(new URL(`../../src/ceph/specs/openapi-${r}.yaml`, import.meta.url), 'utf8'));
+      const spec: unknown = parse(readFileSync(new URL(`../../scripts/catalogue/specs/openapi-${r}.yaml`, import.meta.url), 'utf8'));
       assert.deepEqual(catalogueFromSpec(spec), loadCatalogue(r).operations, r);
     }
   });
@@ -35,7 +35,7 @@ describe('catalogue generation', () => {
     }
   });
 
-  // CEPH.md versioning table.
+  // docs/ceph-facts.md versioning table.
   const versions: [CephRelease, HttpMethod, string, string][] = [
     ['pacific', 'GET', '/api/block/image', '2.0'],
     ['reef', 'GET', '/api/block/image', '2.0'],
@@ -72,7 +72,7 @@ describe('catalogue generation', () => {
     assert.equal(pick('Summary.list')?.scope, null);
   });
 
-  // Every body field naming a pool must reach per-pool policy rules (CEPH.md: creates name the pool in the body).
+  // Every body field naming a pool must reach per-pool policy rules (docs/ceph-facts.md: creates name the pool in the body).
   const poolFields: [string, string[]][] = [
     ['Pool.create', ['pool']],
     ['Rbd.create', ['data_pool', 'pool_name']],

@@ -1,5 +1,5 @@
 // Token exchange: single-flight, caching until exp, invalidation, and the breaker that protects Ceph
-// service accounts from lock-out (10 failed logins disable them, CEPH.md).
+// service accounts from lock-out (10 failed logins disable them, docs/ceph-facts.md).
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { UnsecuredJWT } from 'jose';
 import type { Dispatcher } from 'undici';
 import { loadCatalogue } from '../../src/ceph/catalogue.ts';
-import { type CephConfig, cephConfigSchema } from '../../src/ceph/config.ts';
+import { type CephConfig, cephConfigSchema } from '../../src/config/ceph.ts';
 import { releaseFromSpec, releaseFromVersionString } from '../../src/ceph/release.ts';
 import { stripLoginTtl } from '../../src/ceph/request-prep.ts';
 import { createCephUpstream } from '../../src/ceph/upstream.ts';

@@ -2,14 +2,15 @@
 // secrets referenced, never printed.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/load.ts';
 import { resolveSecret } from '../../src/config/secrets.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cephgate-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 function file(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);

@@ -1,5 +1,5 @@
 // The canonical request-target parser: what it accepts, what it refuses (path differentials,
-// SECURITY.md §1), and that parameters keep their raw form for forwarding.
+// docs/security.md class 1), and that parameters keep their raw form for forwarding.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
 import { test } from 'node:test';
@@ -335,9 +335,11 @@ test('overlay: the init container copies a ConfigMap volume (symlinks) to plain 
   const compiled = compilePolicySources(Object.entries(policies).map(([file, text]) => ({ file, text })), opts);
   assert.ok(compiled.ok && compiled.engine.rules.length > 0, JSON.stringify(compiled.ok || compiled.issues));
 
+  const dirs: string[] = [];
   const run = (data: Record<string, string>) => {
     // The layout of a ConfigMap volume: the keys are symlinks into a timestamped directory.
     const dir = mkdtempSync(join(tmpdir(), 'cephgate-k8s-'));
+    dirs.push(dir);
     mkdirSync(join(dir, 'from', '..2026_01_01_00_00_00.1'), { recursive: true });
     mkdirSync(join(dir, 'to'));
     symlinkSync('..2026_01_01_00_00_00.1', join(dir, 'from', '..data'));
@@ -355,6 +357,7 @@ test('overlay: the init container copies a ConfigMap volume (symlinks) to plain 
   const loaded = loadPolicyDir(copied.dir, opts);
   assert.ok(loaded.ok && compiled.ok && loaded.engine.version === compiled.engine.version, 'the gateway loads every rule of the ConfigMap');
   assert.equal(run({}).status, 1, 'no policy file: the pod does not start');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 test('overlay: the migration Job and everything it needs are applied first, the gateway after', () => {

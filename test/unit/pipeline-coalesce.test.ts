@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { clusterSchema } from '../../src/ceph/config.ts';
+import { clusterSchema } from '../../src/config/ceph.ts';
 import { createCoalescingUpstream } from '../../src/ceph/coalesce.ts';
 import type { CatalogueOperation } from '../../src/core/catalogue.ts';
 import type { Upstream, UpstreamRequest } from '../../src/core/upstream.ts';

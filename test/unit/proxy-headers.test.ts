@@ -1,5 +1,5 @@
 // Header rewrites: identity material and forwarding headers from clients never reach Ceph
-// (SECURITY.md §2); hop-by-hop headers are removed both ways (RFC 9110 §7.6.1).
+// (docs/security.md class 2); hop-by-hop headers are removed both ways (RFC 9110 §7.6.1).
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -4,7 +4,7 @@
 
 import { GatewayError } from '../../core/errors.ts';
 import type { Principal } from '../../core/principal.ts';
-import type { BrowserLoginConfig, IssuerConfig, SessionsConfig } from '../config.ts';
+import type { BrowserLoginConfig, IssuerConfig, SessionsConfig } from '../../config/identity.ts';
 import type { FetchLike } from '../jwks.ts';
 import { type CookiePolicy, cookiePolicy } from './cookies.ts';
 import { createRelyingParty, type RelyingParty } from './oidc-client.ts';

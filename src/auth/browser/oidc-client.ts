@@ -2,7 +2,7 @@
 // (RFC 7636, S256) with state and nonce, refresh (groups), and RP-initiated logout (OIDC RP-Initiated Logout 1.0).
 
 import * as oidc from 'openid-client';
-import type { BrowserLoginConfig, IssuerConfig } from '../config.ts';
+import type { BrowserLoginConfig, IssuerConfig } from '../../config/identity.ts';
 import type { FetchLike } from '../jwks.ts';
 
 export interface LoginStart {

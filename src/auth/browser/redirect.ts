@@ -1,4 +1,4 @@
-// Post-login / post-logout redirect targets: same-origin relative paths only (SECURITY.md class 4).
+// Post-login / post-logout redirect targets: same-origin relative paths only (docs/security.md class 4).
 // Browsers normalise `\` to `/`, drop tabs/newlines and follow `//host`; so anything unusual is refused.
 
 /**

@@ -3,11 +3,12 @@
 // mutations need a same-origin Origin/Sec-Fetch-Site AND the session's X-CSRF-Token (OWASP CSRF cheat sheet).
 
 import { timingSafeEqual } from 'node:crypto';
+import { SAFE_METHODS } from '../../core/http.ts';
 import type { SessionRow } from '../../db/schema.ts';
 import type { AuthInput, AuthResult, Principal } from '../../core/principal.ts';
 import type { DetectingAuthenticator } from '../chain.ts';
 import { principalFromClaims } from '../claims.ts';
-import type { IssuerConfig, SessionsConfig } from '../config.ts';
+import type { IssuerConfig, SessionsConfig } from '../../config/identity.ts';
 import { readCookie } from '../credentials.ts';
 import { COOKIE_VALUE } from './cookies.ts';
 import type { RelyingParty } from './oidc-client.ts';
@@ -31,7 +32,6 @@ export interface SessionAuthenticator extends DetectingAuthenticator {
   lookup(cookieValue: string): Promise<{ row: SessionRow; principal: Principal } | null>;
 }
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function sameText(a: string, b: string): boolean {
   const x = Buffer.from(a);

@@ -6,7 +6,7 @@ import { loginExchange, readCapped } from '../../ceph/cluster-runtime.ts';
 import { isStandbyAnswer } from '../../ceph/request-prep.ts';
 import { cephMediaType } from '../../ceph/versions.ts';
 
-/** Ceph's login answer minus the token (CEPH.md: 201 {token, username, permissions, pwdExpirationDate, sso, pwdUpdateRequired}). */
+/** Ceph's login answer minus the token (docs/ceph-facts.md: 201 {token, username, permissions, pwdExpirationDate, sso, pwdUpdateRequired}). */
 export interface CephLoginAnswer {
   readonly token: string;
   readonly username: string;
@@ -92,7 +92,7 @@ async function postWithToken(rt: ClusterRuntime, forward: ForwardFn, path: strin
     headers: {
       accept: cephMediaType('1.0'),
       authorization: `Bearer ${cephToken}`,
-      // A body-less POST needs Content-Length: 0 or cherrypy answers 411 (CEPH.md).
+      // A body-less POST needs Content-Length: 0 or cherrypy answers 411 (docs/ceph-facts.md).
       'content-length': String(bytes?.length ?? 0),
       ...(bytes === null ? {} : { 'content-type': 'application/json' }),
     },

@@ -8,13 +8,13 @@ import type { LocalAnswer } from '../../core/exchange.ts';
 import type { Logger } from '../../core/logger.ts';
 import { createNativeAuth, type NativeAuth } from './authenticator.ts';
 import { type CephAuth, createCephAuth } from './ceph-auth.ts';
-import type { NativeLoginConfig } from './config.ts';
+import type { NativeLoginConfig } from '../../config/native-login.ts';
 import { createLoginLimiter, type LoginLimiter } from './limiter.ts';
 import { createNativeLoginAnswers } from './answers.ts';
 import { createNativeSessionStore, type NativeSessionStore } from './sessions.ts';
 
 export { nativePrincipalId, type UserCredential } from './authenticator.ts';
-export { type NativeLoginConfig, nativeLoginDefaults, nativeLoginSchema } from './config.ts';
+export { type NativeLoginConfig, nativeLoginDefaults, nativeLoginSchema } from '../../config/native-login.ts';
 export { isNativeToken, NATIVE_TOKEN_PREFIX } from './sessions.ts';
 
 export interface NativeLoginOptions {

@@ -1,5 +1,5 @@
 // Brute-force guard for Ceph-native logins: nothing the gateway forwards may lock a Ceph account, which
-// Ceph disables after 10 failed logins in a row (CEPH.md "Login and tokens"). Pure bookkeeping, no I/O.
+// Ceph disables after 10 failed logins in a row (docs/ceph-facts.md "Login and tokens"). Pure bookkeeping, no I/O.
 //
 // Attempts in flight count as failures until they are settled, so a burst of concurrent wrong passwords
 // cannot slip past the limit before the first answer arrives.

@@ -2,8 +2,8 @@
 // service accounts whose credentials the gateway exchanges for Ceph tokens, and route options.
 
 import { z } from 'zod';
-import { secretRefShape } from '../config/secrets.ts';
-import { nativeLoginSchema } from '../auth/native-login/config.ts';
+import { secretRefShape } from './secrets.ts';
+import { nativeLoginSchema } from './native-login.ts';
 
 const versionString = z.string().regex(/^\d+\.\d+$/, 'must look like 1.0');
 
@@ -94,5 +94,4 @@ export const cephConfigSchema = z
   .default({ clusters: [] });
 
 export type ClusterConfig = z.infer<typeof clusterSchema>;
-export type CephAccountConfig = z.infer<typeof cephAccountSchema>;
 export type CephConfig = z.infer<typeof cephConfigSchema>;

@@ -2,7 +2,7 @@
 // Nothing configured means no authenticator accepts anything: the gateway then refuses every request (401).
 
 import { z } from 'zod';
-import { secretRefShape } from '../config/secrets.ts';
+import { secretRefShape } from './secrets.ts';
 
 /** Algorithms a token may be signed with. Never `none` and never HS* (RFC 8725 section 3.1, 3.2). */
 export const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;

@@ -10,4 +10,3 @@ export const policyConfigSchema = z
   })
   .strict()
   .default({ dir: './policies', watch: true, max_inspect_bytes: 1048576 });
-export type PolicyConfig = z.infer<typeof policyConfigSchema>;

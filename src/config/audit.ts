@@ -56,4 +56,3 @@ export const auditConfigSchema = z
   })
   .strict()
   .default(defaults);
-export type AuditConfig = z.infer<typeof auditConfigSchema>;
