@@ -70,7 +70,17 @@ try {
   }, 1000);
   let bytes = 0;
   const t1 = performance.now();
-  await pipeline(exportStream(database.db, {}, format, (n) => { rows = n; }), new Writable({ write(c: Buffer, _e, cb) { bytes += c.length; cb(); } }));
+  await pipeline(
+    exportStream(database.db, {}, format, (n) => {
+      rows = n;
+    }),
+    new Writable({
+      write(c: Buffer, _e, cb) {
+        bytes += c.length;
+        cb();
+      },
+    }),
+  );
   clearInterval(sampler);
   const s = (performance.now() - t1) / 1000;
   console.log(`exported ${rows} rows as ${format} (${mib(bytes)} MiB) in ${s.toFixed(1)} s = ${Math.round(rows / s)} rows/s`);

@@ -3,12 +3,12 @@
 
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createAuditStore } from '../src/audit/store.ts';
 import { v7 as uuidv7 } from 'uuid';
+import { createAuditStore } from '../src/audit/store.ts';
 import { verifyChain } from '../src/audit/verify.ts';
+import type { AuditIntent } from '../src/core/audit.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { migrateDatabase } from '../src/db/migrate.ts';
-import type { AuditIntent } from '../src/core/audit.ts';
 
 const N = Number(process.argv[2] ?? 5000);
 const CONCURRENCY = Number(process.argv[3] ?? 2000);
@@ -16,10 +16,26 @@ const ADMIN_URL = process.env.CEPHGATE_TEST_DATABASE_URL ?? 'postgres://postgres
 
 function intent(): AuditIntent {
   return {
-    id: uuidv7(), requestId: randomBytes(8).toString('hex'), receivedAt: new Date(), cluster: 'main',
-    principal: { id: 'idp#alice', name: 'alice', email: null, groups: ['admins'], method: 'api_key', authenticatedAt: new Date(), apiKeyName: 'ci', claims: {} },
-    clientIp: '10.1.2.3', userAgent: 'bench', method: 'POST', rawPath: '/api/pool',
-    route: { cluster: 'main', operation: null, template: '/api/pool', params: {} }, query: {},
+    id: uuidv7(),
+    requestId: randomBytes(8).toString('hex'),
+    receivedAt: new Date(),
+    cluster: 'main',
+    principal: {
+      id: 'idp#alice',
+      name: 'alice',
+      email: null,
+      groups: ['admins'],
+      method: 'api_key',
+      authenticatedAt: new Date(),
+      apiKeyName: 'ci',
+      claims: {},
+    },
+    clientIp: '10.1.2.3',
+    userAgent: 'bench',
+    method: 'POST',
+    rawPath: '/api/pool',
+    route: { cluster: 'main', operation: null, template: '/api/pool', params: {} },
+    query: {},
     body: { pool: `p${randomBytes(3).toString('hex')}`, pg_num: 32, application_metadata: ['rbd'] },
     decision: { effect: 'allow', ruleId: 'r1', reason: 'ok', cephAccount: 'svc', policyVersion: 'v1' },
   };
@@ -31,17 +47,30 @@ async function run(label: string, url?: string): Promise<void> {
   const store = createAuditStore(database, { timeoutMs: 30000 });
   let next = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < N) {
-      next++;
-      const i = intent();
-      await store.recordIntent(i);
-      await store.recordOutcome(i.id, { forwardedAt: new Date(), completedAt: new Date(), upstreamStatus: 201, status: 201, cephErrorDetail: null, cephErrorCode: null, cephTask: null, errorCode: null });
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < N) {
+        next++;
+        const i = intent();
+        await store.recordIntent(i);
+        await store.recordOutcome(i.id, {
+          forwardedAt: new Date(),
+          completedAt: new Date(),
+          upstreamStatus: 201,
+          status: 201,
+          cephErrorDetail: null,
+          cephErrorCode: null,
+          cephTask: null,
+          errorCode: null,
+        });
+      }
+    }),
+  );
   const s = (performance.now() - t0) / 1000;
   const v = await verifyChain(store.db);
-  console.log(`${label}: ${N} mutations (intent+outcome) at concurrency ${CONCURRENCY} in ${s.toFixed(2)} s = ${Math.round(N / s)}/s; chain ${v.ok ? 'intact' : 'BROKEN'} (${v.checked} events)`);
+  console.log(
+    `${label}: ${N} mutations (intent+outcome) at concurrency ${CONCURRENCY} in ${s.toFixed(2)} s = ${Math.round(N / s)}/s; chain ${v.ok ? 'intact' : 'BROKEN'} (${v.checked} events)`,
+  );
   await store.close();
   await database.close();
 }

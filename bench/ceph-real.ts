@@ -6,7 +6,7 @@
 // Run: npx tsx bench/ceph-real.ts [--duration 10] [--connections 10] [--pollers 200]
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +19,9 @@ import { BENCH_DIR, freePort, runJson } from './proc.ts';
 
 const ROOT = join(BENCH_DIR, '..');
 
-const { values: a } = parseArgs({ options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '10' }, pollers: { type: 'string', default: '200' } } });
+const { values: a } = parseArgs({
+  options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '10' }, pollers: { type: 'string', default: '200' } },
+});
 const V1 = 'application/vnd.ceph.api.v1.0+json';
 const work = mkdtempSync(join(tmpdir(), 'cephgate-bench-ceph-'));
 const say = (s: string) => console.error(`# ${s}`);
@@ -62,12 +64,17 @@ try {
       admin: { listen: { host: '127.0.0.1', port: adminPort } },
       logging: { level: 'info', format: 'json' },
       ceph: {
-        clusters: [{
-          name: 'main', dashboards: [dashboard], release: 'pacific', default_account: 'reader',
-          // The example policies name three accounts; reads only need the read-only one.
-          accounts: ['reader', 'operator', 'admin'].map((name) => ({ name, username: 'cg-reader', password_env: 'CG_BENCH_READER_PW' })),
-          coalesce: { routes: ['GET /api/health/full'], micro_cache_ms: 1000 },
-        }],
+        clusters: [
+          {
+            name: 'main',
+            dashboards: [dashboard],
+            release: 'pacific',
+            default_account: 'reader',
+            // The example policies name three accounts; reads only need the read-only one.
+            accounts: ['reader', 'operator', 'admin'].map((name) => ({ name, username: 'cg-reader', password_env: 'CG_BENCH_READER_PW' })),
+            coalesce: { routes: ['GET /api/health/full'], micro_cache_ms: 1000 },
+          },
+        ],
       },
       identity: { issuers: [{ name: 'dev', issuer: idp.issuer, audiences: ['cephgate'] }] },
       policy: { dir: join(ROOT, 'policies'), watch: false },
@@ -80,22 +87,39 @@ try {
   // Its log (stdout: the access log, buffered as in production) goes to a file, as a collector would take it.
   const out = openSync(join(work, 'gateway.log'), 'a');
   gateway = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), 'serve', '--config', configFile], {
-    cwd: ROOT, env: { ...process.env, CG_BENCH_READER_PW: 'Reader-pw-1!' }, stdio: ['ignore', out, out],
+    cwd: ROOT,
+    env: { ...process.env, CG_BENCH_READER_PW: 'Reader-pw-1!' },
+    stdio: ['ignore', out, out],
   });
   const gwUrl = `http://127.0.0.1:${publicPort}`;
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   for (let i = 0; ; i++) {
-    if ((await fetch(`${adminUrl}/readyz`).then((r) => r.status, () => 0)) === 200) break;
+    if (
+      (await fetch(`${adminUrl}/readyz`).then(
+        (r) => r.status,
+        () => 0,
+      )) === 200
+    )
+      break;
     if (i > 240 || gateway.exitCode !== null) throw new Error(`cephgate serve not ready; see ${join(work, 'gateway.log')}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   const gatewayPid = gateway.pid as number;
   const userToken = await idp.tokenFor('carol'); // readers -> the reader account
-  const login = await request(`${dashboard}/api/auth`, { method: 'POST', headers: { accept: V1, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'cg-reader', password: 'Reader-pw-1!' }) });
+  const login = await request(`${dashboard}/api/auth`, {
+    method: 'POST',
+    headers: { accept: V1, 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'cg-reader', password: 'Reader-pw-1!' }),
+  });
   const cephToken = ((await login.body.json()) as { token: string }).token;
 
   const job = (url: string, headers: Record<string, string>): LoadJob => ({
-    kind: 'load', url, connections: Number(a.connections), duration: Number(a.duration), warmup: 2, requests: [{ method: 'GET', path: '/api/summary', headers }],
+    kind: 'load',
+    url,
+    connections: Number(a.connections),
+    duration: Number(a.duration),
+    warmup: 2,
+    requests: [{ method: 'GET', path: '/api/summary', headers }],
   });
   // Alternated, three times each: the mgr's throughput drifts over a run (caches, its own timers), and
   // measuring one side always first would hand the drift to the ratio.
@@ -118,7 +142,13 @@ try {
     say(`round ${round + 1}: through cephgate: GET /api/summary (RS256 token, example policies, version rewrite, token injection)`);
     await measured('via', gwUrl, { accept: 'application/json', authorization: `Bearer ${userToken}` });
   }
-  const summed = (rs: LoadResult[]) => ({ rps: Math.round(rs.reduce((n, r) => n + r.total, 0) / rs.reduce((n, r) => n + r.seconds, 0)), p50: rs.map((r) => r.p50), p99: rs.map((r) => r.p99), rpsEach: rs.map((r) => r.rps), codes: rs.map((r) => r.statusCodes) });
+  const summed = (rs: LoadResult[]) => ({
+    rps: Math.round(rs.reduce((n, r) => n + r.total, 0) / rs.reduce((n, r) => n + r.seconds, 0)),
+    p50: rs.map((r) => r.p50),
+    p99: rs.map((r) => r.p99),
+    rpsEach: rs.map((r) => r.rps),
+    codes: rs.map((r) => r.statusCodes),
+  });
   const direct = summed(runs.direct);
   const via = summed(runs.via);
 
@@ -159,8 +189,14 @@ try {
     cpuPercent: cpu,
     ratio: Math.round((via.rps / direct.rps) * 100) / 100,
     coalescing: {
-      pollers, seconds, answered, failed, cephCalls: sent, cephCallsPerSecond: Math.round((sent / seconds) * 10) / 10,
-      coalesced: (await answers('coalesced')) - sharedBefore.coalesced, cached: (await answers('cached')) - sharedBefore.cached,
+      pollers,
+      seconds,
+      answered,
+      failed,
+      cephCalls: sent,
+      cephCallsPerSecond: Math.round((sent / seconds) * 10) / 10,
+      coalesced: (await answers('coalesced')) - sharedBefore.coalesced,
+      cached: (await answers('cached')) - sharedBefore.cached,
     },
   };
   console.log(JSON.stringify(result, null, 2));

@@ -17,20 +17,20 @@ import { loadCatalogue } from '../src/ceph/catalogue.ts';
 import { createRouteMatcher } from '../src/ceph/route-matcher.ts';
 import { createCephUpstream } from '../src/ceph/upstream.ts';
 import { validateConfig } from '../src/config/load.ts';
-import { openDatabase, type Database } from '../src/db/database.ts';
+import type { AuditSink } from '../src/core/audit.ts';
+import { type Database, openDatabase } from '../src/db/database.ts';
 import { migrateDatabase } from '../src/db/migrate.ts';
 import { createTrustedProxies } from '../src/intake/trusted-proxies.ts';
 import type { PipelineDeps } from '../src/pipeline/deps.ts';
-import type { AuditSink } from '../src/core/audit.ts';
-import { forward } from '../src/proxy/forward.ts';
 import { createProxyHandler } from '../src/pipeline/handle.ts';
+import { forward } from '../src/proxy/forward.ts';
 import { createPublicServer, webRequestListener } from '../src/server/listeners.ts';
 import { createRequestListener } from '../src/server/request-listener.ts';
-import { createWebApp } from '../src/web/app.ts';
 import { createLogger, logDestination } from '../src/telemetry/logger.ts';
 import { createMetrics } from '../src/telemetry/metrics.ts';
+import { createWebApp } from '../src/web/app.ts';
 import { announce } from './proc.ts';
-import { ACCOUNTS, CLUSTER, type RuleShape, compileSynthetic } from './synthetic-rules.ts';
+import { ACCOUNTS, CLUSTER, compileSynthetic, type RuleShape } from './synthetic-rules.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -42,7 +42,8 @@ const { values: a } = parseArgs({
     shape: { type: 'string', default: 'teams' },
   },
 });
-if (a.upstream === undefined || a.issuer === undefined) throw new Error('usage: gateway-child.ts --upstream <url> --issuer <url> [--audit none|pglite|pg --pg-url <url>] [--rules N --shape teams|spread]');
+if (a.upstream === undefined || a.issuer === undefined)
+  throw new Error('usage: gateway-child.ts --upstream <url> --issuer <url> [--audit none|pglite|pg --pg-url <url>] [--rules N --shape teams|spread]');
 
 const work = mkdtempSync(join(tmpdir(), 'cephgate-bench-gw-'));
 const config = validateConfig(
@@ -51,7 +52,15 @@ const config = validateConfig(
     logging: { level: 'info', format: 'json' },
     ceph: {
       default_cluster: CLUSTER,
-      clusters: [{ name: CLUSTER, dashboards: [a.upstream], release: 'pacific', accounts: ACCOUNTS.map((name) => ({ name, username: name, password: 'bench' })), default_account: 'reader' }],
+      clusters: [
+        {
+          name: CLUSTER,
+          dashboards: [a.upstream],
+          release: 'pacific',
+          accounts: ACCOUNTS.map((name) => ({ name, username: name, password: 'bench' })),
+          default_account: 'reader',
+        },
+      ],
     },
     identity: { issuers: [{ name: 'dev', issuer: a.issuer, audiences: ['cephgate'] }] },
     audit: { ...(a.audit === 'pg' ? { database_url: a['pg-url'] } : {}), pglite_dir: join(work, 'audit') },
@@ -72,7 +81,12 @@ if (a.audit === 'none') {
 } else {
   database = await openDatabase(a.audit === 'pg' ? { url: a['pg-url'] ?? '', poolMax: config.audit.pool_max } : { pgliteDir: config.audit.pglite_dir });
   await migrateDatabase(database);
-  audit = createAuditStore(database, { batchMax: config.audit.batch_max, queueMax: config.audit.queue_max, timeoutMs: config.audit.intent_timeout_ms, onError: (err) => log.error({ err }, 'audit write failed') });
+  audit = createAuditStore(database, {
+    batchMax: config.audit.batch_max,
+    queueMax: config.audit.queue_max,
+    timeoutMs: config.audit.intent_timeout_ms,
+    onError: (err) => log.error({ err }, 'audit write failed'),
+  });
   stages.audit = `real (src/audit/store.ts on ${database.kind})`;
 }
 
@@ -99,13 +113,18 @@ const deps: PipelineDeps = {
   now: () => new Date(),
 };
 // The same two paths as `cephgate serve`: the Ceph API before hono, everything else on hono.
-const server = createPublicServer(createRequestListener({ ...deps, proxy: createProxyHandler(deps), web: webRequestListener(createWebApp(deps), log) }), config, log);
+const server = createPublicServer(
+  createRequestListener({ ...deps, proxy: createProxyHandler(deps), web: webRequestListener(createWebApp(deps), log) }),
+  config,
+  log,
+);
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 
 async function totals(): Promise<{ intents: number; outcomes: number }> {
   if (database === null) return { intents: 0, outcomes: 0 };
   const db = database;
-  const one = async (table: string) => Number(((await db.db.execute(sql.raw(`select count(*)::int as n from ${table}`))) as unknown as { rows: { n: number }[] }).rows[0]?.n ?? 0);
+  const one = async (table: string) =>
+    Number(((await db.db.execute(sql.raw(`select count(*)::int as n from ${table}`))) as unknown as { rows: { n: number }[] }).rows[0]?.n ?? 0);
   return { intents: await one('audit_intents'), outcomes: await one('audit_outcomes') };
 }
 // Scenarios share one Postgres database: count only what this gateway wrote.
@@ -125,7 +144,11 @@ process.on('message', (m: { cmd?: string; gc?: boolean }) => {
     }
     process.send?.({ reply: true, ...process.memoryUsage() });
   }
-  if (m.cmd === 'stats') void counts().then((c) => process.send?.({ reply: true, ...c }), (err: Error) => process.send?.({ reply: true, error: err.message }));
+  if (m.cmd === 'stats')
+    void counts().then(
+      (c) => process.send?.({ reply: true, ...c }),
+      (err: Error) => process.send?.({ reply: true, error: err.message }),
+    );
 });
 
 async function shutdown(): Promise<void> {

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createHistogram } from 'node:perf_hooks';
-import { Pool } from 'undici';
 import autocannon from 'autocannon';
+import { Pool } from 'undici';
 
 export interface Req {
   readonly method: string;
@@ -17,8 +17,24 @@ export interface Req {
 }
 
 export type LoadJob =
-  | { readonly kind: 'load'; readonly url: string; readonly connections: number; readonly duration: number; readonly amount?: number; readonly warmup: number; readonly requests: readonly Req[] }
-  | { readonly kind: 'paced'; readonly url: string; readonly connections: number; readonly duration: number; readonly rate: number; readonly warmup: number; readonly requests: readonly Req[] }
+  | {
+      readonly kind: 'load';
+      readonly url: string;
+      readonly connections: number;
+      readonly duration: number;
+      readonly amount?: number;
+      readonly warmup: number;
+      readonly requests: readonly Req[];
+    }
+  | {
+      readonly kind: 'paced';
+      readonly url: string;
+      readonly connections: number;
+      readonly duration: number;
+      readonly rate: number;
+      readonly warmup: number;
+      readonly requests: readonly Req[];
+    }
   | { readonly kind: 'seq'; readonly url: string; readonly sequences: readonly { readonly label: string; readonly requests: readonly Req[] }[] };
 
 export interface LoadResult {
@@ -68,7 +84,17 @@ async function load(job: Extract<LoadJob, { kind: 'load' }>): Promise<LoadResult
   const seconds = (performance.now() - started) / 1000;
   const statusCodes = codes(r);
   // Latency in ms; rps over the measured wall time (autocannon's per-second mean drops the partial last second).
-  return { warmupStatusCodes, rps: Math.round(r.requests.total / seconds), p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, seconds, statusCodes, errors: r.errors, timeouts: r.timeouts };
+  return {
+    warmupStatusCodes,
+    rps: Math.round(r.requests.total / seconds),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    total: r.requests.total,
+    seconds,
+    statusCodes,
+    errors: r.errors,
+    timeouts: r.timeouts,
+  };
 }
 
 /**
@@ -107,7 +133,16 @@ async function paced(job: Extract<LoadJob, { kind: 'paced' }>, seconds: number):
   const elapsed = (performance.now() - started) / 1000;
   await pool.close();
   const ms = (us: number) => Math.round(us / 10) / 100;
-  return { rps: Math.round(total / elapsed), p50: ms(hist.percentile(50)), p99: ms(hist.percentile(99)), total, seconds: elapsed, statusCodes, errors, timeouts: 0 };
+  return {
+    rps: Math.round(total / elapsed),
+    p50: ms(hist.percentile(50)),
+    p99: ms(hist.percentile(99)),
+    total,
+    seconds: elapsed,
+    statusCodes,
+    errors,
+    timeouts: 0,
+  };
 }
 
 async function pacedRun(job: Extract<LoadJob, { kind: 'paced' }>): Promise<LoadResult & { warmupStatusCodes: Record<string, number> }> {

@@ -3,7 +3,7 @@
 // Prints one JSON line: rows of {shape, rules, case, bucket, median_us, p99_us}.
 
 import { parseArgs } from 'node:util';
-import { type RuleShape, benchInputs, compileSynthetic } from './synthetic-rules.ts';
+import { benchInputs, compileSynthetic, type RuleShape } from './synthetic-rules.ts';
 
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '20000' }, counts: { type: 'string', default: '10,1000,10000' } } });
 const iterations = Number(values.iterations);

@@ -2,8 +2,8 @@
 // loop with the load generator), says it is ready over IPC, and is measured by its RSS from /proc.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { type AddressInfo, connect, createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,7 +36,12 @@ export function startTsChild(script: string, args: readonly string[], opts: { no
 }
 
 /** Runs a compiled `bench/<script>.js` from `dir` (see `--compiled`) with plain node, as production runs dist/. */
-export function startCompiledChild(dir: string, script: string, args: readonly string[], opts: { nodeArgs?: readonly string[]; timeoutMs?: number } = {}): Promise<Child> {
+export function startCompiledChild(
+  dir: string,
+  script: string,
+  args: readonly string[],
+  opts: { nodeArgs?: readonly string[]; timeoutMs?: number } = {},
+): Promise<Child> {
   const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(dir, 'bench', script.replace(/\.ts$/, '.js')), ...args], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     cwd: join(BENCH_DIR, '..'),
@@ -116,7 +121,10 @@ export function rssMb(pid: number, tree = false): number {
 /** Runs a script to completion and parses the one JSON line it prints last. */
 export function runJson<T>(script: string, args: readonly string[], nodeArgs: readonly string[] = []): Promise<T> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(BENCH_DIR, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'], cwd: join(BENCH_DIR, '..') });
+    const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(BENCH_DIR, script), ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: join(BENCH_DIR, '..'),
+    });
     let out = '';
     proc.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
     proc.once('exit', (code) => {

@@ -21,7 +21,11 @@ export function withRatios(rows: readonly Row[]): RatioRow[] {
     if (!r.target.startsWith('G') || r.rps === null) return r;
     const base = (t: string) => rows.find((x) => x.scenario === r.scenario && x.target === t && x.rps !== null);
     const out: Record<string, number> = {};
-    for (const [t, k] of [['B1', 'g_b1'], ['B2', 'g_b2'], ['B3', 'g_b3']] as const) {
+    for (const [t, k] of [
+      ['B1', 'g_b1'],
+      ['B2', 'g_b2'],
+      ['B3', 'g_b3'],
+    ] as const) {
       const b = base(t);
       if (b?.rps) out[`${k}_rps`] = r2((r.rps as number) / b.rps);
       if (b && b.p99 > 0) out[`${k}_p99`] = r2(r.p99 / b.p99);
@@ -41,19 +45,29 @@ export function judge(rows: readonly RatioRow[], policy: readonly PolicyRow[] | 
   const out: Target[] = [];
   const g = find('get', 'G');
   if (g?.g_b1_rps === undefined || g.g_b1_p99 === undefined) out.push({ target: 'GET >= 0.8x B1 req/s, p99 <= 1.5x B1', status: 'not measured', detail: '' });
-  else out.push({ target: 'GET >= 0.8x B1 req/s, p99 <= 1.5x B1', status: g.g_b1_rps >= 0.8 && g.g_b1_p99 <= 1.5 ? 'met' : 'missed', detail: `G/B1 req/s ${g.g_b1_rps}, p99 ${g.g_b1_p99}` });
+  else
+    out.push({
+      target: 'GET >= 0.8x B1 req/s, p99 <= 1.5x B1',
+      status: g.g_b1_rps >= 0.8 && g.g_b1_p99 <= 1.5 ? 'met' : 'missed',
+      detail: `G/B1 req/s ${g.g_b1_rps}, p99 ${g.g_b1_p99}`,
+    });
   const p = policy?.filter((x) => x.rules === 1000);
   if (p === undefined || p.length === 0) out.push({ target: 'policy median < 5 µs at 1,000 rules', status: 'not measured', detail: '' });
   else {
     const worst = p.reduce((a, b) => (b.median_us > a.median_us ? b : a));
-    out.push({ target: 'policy median < 5 µs at 1,000 rules', status: worst.median_us < 5 ? 'met' : 'missed', detail: p.map((x) => `${x.shape}/${x.case} ${x.median_us} µs (bucket ${x.bucket})`).join('; ') });
+    out.push({
+      target: 'policy median < 5 µs at 1,000 rules',
+      status: worst.median_us < 5 ? 'met' : 'missed',
+      detail: p.map((x) => `${x.shape}/${x.case} ${x.median_us} µs (bucket ${x.bucket})`).join('; '),
+    });
   }
   // Throughput at saturation (mutation); p99 overhead at the same fixed offered load (mutation-rate).
   const pg = find('mutation', 'G-pg');
   const pgRate = find('mutation-rate', 'G-pg');
   const noauditRate = find('mutation-rate', 'G-noaudit');
   const AUDIT_TARGET = 'audited POST (Postgres) >= 1,000/s, p99 overhead < 5 ms at the same load, 0 lost';
-  if (pg?.rps == null || pgRate?.rps == null || noauditRate === undefined) out.push({ target: AUDIT_TARGET, status: 'not measured', detail: 'needs scenarios mutation and mutation-rate' });
+  if (pg?.rps == null || pgRate?.rps == null || noauditRate === undefined)
+    out.push({ target: AUDIT_TARGET, status: 'not measured', detail: 'needs scenarios mutation and mutation-rate' });
   else {
     const lost = Number(pg.extra?.lost ?? -1) + Number(pgRate.extra?.lost ?? -1);
     const overhead = r2(pgRate.p99 - noauditRate.p99);
@@ -70,25 +84,76 @@ export function judge(rows: readonly RatioRow[], policy: readonly PolicyRow[] | 
     out.push({ target: 'RSS < 150 MB after 1,000,000 requests, flat', status: rssEndMb < 150 ? 'met' : 'missed', detail: long.note ?? '' });
     void rssStartMb;
   }
-  out.push({ target: 'coalescing: ~1 Ceph request/s/account for 200 pollers', status: 'not measured', detail: 'measured against a real Ceph by `npx tsx bench/ceph-real.ts`' });
-  out.push({ target: 'through cephgate to real Ceph >= 0.95x direct', status: 'not measured', detail: 'measured against a real Ceph by `npx tsx bench/ceph-real.ts`' });
+  out.push({
+    target: 'coalescing: ~1 Ceph request/s/account for 200 pollers',
+    status: 'not measured',
+    detail: 'measured against a real Ceph by `npx tsx bench/ceph-real.ts`',
+  });
+  out.push({
+    target: 'through cephgate to real Ceph >= 0.95x direct',
+    status: 'not measured',
+    detail: 'measured against a real Ceph by `npx tsx bench/ceph-real.ts`',
+  });
   return out;
 }
 
 function pad(cells: readonly string[][]): string {
   const widths = cells[0]?.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length))) ?? [];
-  return cells.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function formatTable(rows: readonly RatioRow[]): string {
-  const head = ['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'RSS MB', 'G/B1 rps', 'G/B1 p99', 'G/B2 rps', 'G/B2 p99', 'G/B3 rps', 'G/B3 p99', 'status codes', 'note'];
+  const head = [
+    'scenario',
+    'target',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'RSS MB',
+    'G/B1 rps',
+    'G/B1 p99',
+    'G/B2 rps',
+    'G/B2 p99',
+    'G/B3 rps',
+    'G/B3 p99',
+    'status codes',
+    'note',
+  ];
   const s = (v: number | null | undefined) => (v === null || v === undefined ? '-' : String(v));
-  return pad([head, ...rows.map((r) => [r.scenario, r.target, s(r.rps), s(r.p50), s(r.p99), s(r.rssMb), s(r.g_b1_rps), s(r.g_b1_p99), s(r.g_b2_rps), s(r.g_b2_p99), s(r.g_b3_rps), s(r.g_b3_p99), r.codes, r.note ?? ''])]);
+  return pad([
+    head,
+    ...rows.map((r) => [
+      r.scenario,
+      r.target,
+      s(r.rps),
+      s(r.p50),
+      s(r.p99),
+      s(r.rssMb),
+      s(r.g_b1_rps),
+      s(r.g_b1_p99),
+      s(r.g_b2_rps),
+      s(r.g_b2_p99),
+      s(r.g_b3_rps),
+      s(r.g_b3_p99),
+      r.codes,
+      r.note ?? '',
+    ]),
+  ]);
 }
 
 export function formatPolicy(rows: readonly PolicyRow[]): string {
   const head = ['shape', 'rules', 'case', 'effect', 'bucket', 'median µs', 'p99 µs', 'samples'];
-  return pad([head, ...rows.map((r) => [r.shape, String(r.rules), r.case, r.effect, String(r.bucket), String(r.median_us), String(r.p99_us), String(r.samples)])]);
+  return pad([
+    head,
+    ...rows.map((r) => [r.shape, String(r.rules), r.case, r.effect, String(r.bucket), String(r.median_us), String(r.p99_us), String(r.samples)]),
+  ]);
 }
 
 export function formatTargets(ts: readonly Target[]): string {

@@ -13,7 +13,7 @@ import { mintProbeTokens } from './auth-probes.ts';
 import type { PolicyRow } from './policy-micro.ts';
 import { BENCH_DIR, startTsChild } from './proc.ts';
 import { formatPolicy, formatTable, formatTargets, judge, withRatios } from './report.ts';
-import { MUTATION_RATE, type Row, SCENARIOS, type Scenario, runScenario } from './scenarios.ts';
+import { MUTATION_RATE, type Row, runScenario, SCENARIOS, type Scenario } from './scenarios.ts';
 import type { BenchContext } from './targets.ts';
 
 const { values: a } = parseArgs({
@@ -35,7 +35,8 @@ const { values: a } = parseArgs({
 const smoke = a.smoke;
 const scenarios: Scenario[] = a.scenarios ? (a.scenarios.split(',') as Scenario[]) : smoke ? ['get', 'mutation-rate'] : [...SCENARIOS];
 if (a.long !== undefined && !scenarios.includes('long')) scenarios.push('long');
-for (const s of scenarios) if (!(SCENARIOS as readonly string[]).includes(s) && s !== 'long') throw new Error(`unknown scenario ${s}; known: ${SCENARIOS.join(', ')}, long`);
+for (const s of scenarios)
+  if (!(SCENARIOS as readonly string[]).includes(s) && s !== 'long') throw new Error(`unknown scenario ${s}; known: ${SCENARIOS.join(', ')}, long`);
 
 const PG_ADMIN = process.env.CEPHGATE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -90,7 +91,19 @@ if (a.compiled) {
   console.error(`-- compiling with tsc into ${compiledDir}`);
   // Data files found relative to the code (migrations, the example policies): linked next to the compiled tree.
   for (const d of ['drizzle', 'policies']) symlinkSync(join(BENCH_DIR, '..', d), join(compiledDir, d));
-  execFileSync(process.execPath, [join(BENCH_DIR, '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(BENCH_DIR, '..', 'tsconfig.json'), '--outDir', compiledDir, '--noEmit', 'false'], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [
+      join(BENCH_DIR, '..', 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      join(BENCH_DIR, '..', 'tsconfig.json'),
+      '--outDir',
+      compiledDir,
+      '--noEmit',
+      'false',
+    ],
+    { stdio: 'inherit' },
+  );
 }
 const tokens = { alice: await idp.tokenFor('alice'), bob: await idp.tokenFor('bob') };
 const ctx: BenchContext = {
@@ -144,14 +157,26 @@ const targets = judge(table, policy);
 const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? '', memGb: Math.round(totalmem() / 2 ** 30), node: process.version };
 const loadAvg = { start: load1, end: loadavg()[0] ?? 0 };
 const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
-console.log(`\ncephgate bench ${started.toISOString()} (${gitSha()}); ${machine.cpus} cores ${machine.model}; load average ${loadAvg.start.toFixed(2)} -> ${loadAvg.end.toFixed(2)}`);
-console.log(`options: duration ${opts.duration}s, connections ${opts.connections}, warm-up ${opts.warmup}s, ${ctx.rules} rules (${ctx.shape}); G ${compiledDir === null ? 'under tsx' : 'compiled by tsc, plain node'}`);
-if (ctx.stages) console.log(`G stages: ${Object.entries(ctx.stages).map(([k, v]) => `${k}=${v}`).join('; ')}`);
+console.log(
+  `\ncephgate bench ${started.toISOString()} (${gitSha()}); ${machine.cpus} cores ${machine.model}; load average ${loadAvg.start.toFixed(2)} -> ${loadAvg.end.toFixed(2)}`,
+);
+console.log(
+  `options: duration ${opts.duration}s, connections ${opts.connections}, warm-up ${opts.warmup}s, ${ctx.rules} rules (${ctx.shape}); G ${compiledDir === null ? 'under tsx' : 'compiled by tsc, plain node'}`,
+);
+if (ctx.stages)
+  console.log(
+    `G stages: ${Object.entries(ctx.stages)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('; ')}`,
+  );
 console.log(`\n${formatTable(table)}`);
 if (policy) console.log(`\npolicy decide() microbenchmark\n${formatPolicy(policy)}`);
 console.log(`\ntargets (issue 8)\n${formatTargets(targets)}`);
 
 const stamp = started.toISOString().replace(/[:.]/g, '').replace('T', '-').slice(0, 15);
 const out = a.json ?? join(BENCH_DIR, 'results', `${stamp}-${gitSha()}.json`);
-writeFileSync(out, `${JSON.stringify({ date: started.toISOString(), sha: gitSha(), command, machine, loadAvg, options: { ...opts, mintToken: undefined, rules: ctx.rules, shape: ctx.shape }, stages: ctx.stages, rows: table, policy: policy ?? null, targets }, null, 2)}\n`);
+writeFileSync(
+  out,
+  `${JSON.stringify({ date: started.toISOString(), sha: gitSha(), command, machine, loadAvg, options: { ...opts, mintToken: undefined, rules: ctx.rules, shape: ctx.shape }, stages: ctx.stages, rows: table, policy: policy ?? null, targets }, null, 2)}\n`,
+);
 console.log(`\nwritten ${out}${a['cpu-prof'] ? `; G profiles in ${profDir}` : ''}`);

@@ -38,14 +38,25 @@ export const MUTATION_RATE = 1000;
 export type Scenario = (typeof SCENARIOS)[number] | 'long';
 
 const BODY = JSON.stringify({ pool_name: 'team-a-rbd', name: 'vm-disk-9', size: 1073741824, features: ['layering'] });
-const codesOf = (c: Record<string, number>) => Object.entries(c).map(([k, v]) => `${k}:${v}`).join(' ');
+const codesOf = (c: Record<string, number>) =>
+  Object.entries(c)
+    .map(([k, v]) => `${k}:${v}`)
+    .join(' ');
 
 function row(scenario: string, target: string, m: Measured, extra: Partial<Row> = {}): Row {
   const errors = m.errors + m.timeouts > 0 ? ` err:${m.errors} to:${m.timeouts}` : '';
   return { scenario, target, rps: m.rps, p50: m.p50, p99: m.p99, rssMb: m.rssEndMb, codes: codesOf(m.statusCodes) + errors, ...extra };
 }
 
-async function loadRows(ctx: BenchContext, o: Options, scenario: string, kinds: readonly TargetKind[], req: (k: TargetKind) => ReturnType<typeof requestFor>, over: Partial<Extract<LoadJob, { kind: 'load' }>> | { readonly kind: 'paced'; readonly rate: number } = {}, after?: (k: TargetKind, m: Measured, ask: (msg: Record<string, unknown>) => Promise<Record<string, unknown>>) => Promise<Partial<Row>>): Promise<Row[]> {
+async function loadRows(
+  ctx: BenchContext,
+  o: Options,
+  scenario: string,
+  kinds: readonly TargetKind[],
+  req: (k: TargetKind) => ReturnType<typeof requestFor>,
+  over: Partial<Extract<LoadJob, { kind: 'load' }>> | { readonly kind: 'paced'; readonly rate: number } = {},
+  after?: (k: TargetKind, m: Measured, ask: (msg: Record<string, unknown>) => Promise<Record<string, unknown>>) => Promise<Partial<Row>>,
+): Promise<Row[]> {
   const rows: Row[] = [];
   const connections = 'connections' in over && over.connections !== undefined ? over.connections : o.connections;
   for (const kind of kinds) {
@@ -64,7 +75,15 @@ async function loadRows(ctx: BenchContext, o: Options, scenario: string, kinds: 
       continue;
     }
     try {
-      const m = await measure(t, { kind: 'load', url: t.url, connections: o.connections, duration: o.duration, warmup: o.warmup, requests: [req(kind)], ...over } as LoadJob);
+      const m = await measure(t, {
+        kind: 'load',
+        url: t.url,
+        connections: o.connections,
+        duration: o.duration,
+        warmup: o.warmup,
+        requests: [req(kind)],
+        ...over,
+      } as LoadJob);
       const child = t.child;
       rows.push(row(scenario, kind, m, { ...(t.note === undefined ? {} : { note: t.note }), ...(after ? await after(kind, m, (msg) => child.ask(msg)) : {}) }));
     } finally {
@@ -82,30 +101,54 @@ export async function runScenario(s: Scenario, ctx: BenchContext, o: Options): P
       // bob's groups match no rule: default deny after the whole bucket, and an audit record per refusal.
       return { rows: await loadRows(ctx, o, 'denied', ['G'], (k) => requestFor(ctx, k, 'GET', '/api/pool', { who: 'bob' })) };
     case 'c1000':
-      return { rows: await loadRows(ctx, o, 'c1000', ['B1', 'B2', 'B3', 'G'], (k) => requestFor(ctx, k, 'GET', '/api/pool'), { connections: o.smoke ? 100 : 1000 }) };
+      return {
+        rows: await loadRows(ctx, o, 'c1000', ['B1', 'B2', 'B3', 'G'], (k) => requestFor(ctx, k, 'GET', '/api/pool'), { connections: o.smoke ? 100 : 1000 }),
+      };
     case 'mutation': {
-      const rows = await loadRows(ctx, o, 'mutation', ['B1', 'G-noaudit', 'G-pglite', 'G-pg'], (k) => requestFor(ctx, k, 'POST', '/api/block/image', { body: BODY }), {}, async (k, m, ask) => {
-        if (k !== 'G-pglite' && k !== 'G-pg') return {};
-        const stats = await ask({ cmd: 'stats' });
-        const forwarded = (m.statusCodes['201'] ?? 0) + (m.warmupStatusCodes['201'] ?? 0);
-        const outcomes = Number(stats.outcomes ?? 0);
-        const lost = Math.max(0, forwarded - outcomes);
-        return { note: `audit: ${stats.intents} intents, ${outcomes} outcomes for ${forwarded} answered 201; lost ${lost}`, extra: { ...stats, forwarded, lost } };
-      });
+      const rows = await loadRows(
+        ctx,
+        o,
+        'mutation',
+        ['B1', 'G-noaudit', 'G-pglite', 'G-pg'],
+        (k) => requestFor(ctx, k, 'POST', '/api/block/image', { body: BODY }),
+        {},
+        async (k, m, ask) => {
+          if (k !== 'G-pglite' && k !== 'G-pg') return {};
+          const stats = await ask({ cmd: 'stats' });
+          const forwarded = (m.statusCodes['201'] ?? 0) + (m.warmupStatusCodes['201'] ?? 0);
+          const outcomes = Number(stats.outcomes ?? 0);
+          const lost = Math.max(0, forwarded - outcomes);
+          return {
+            note: `audit: ${stats.intents} intents, ${outcomes} outcomes for ${forwarded} answered 201; lost ${lost}`,
+            extra: { ...stats, forwarded, lost },
+          };
+        },
+      );
       return { rows };
     }
     case 'mutation-rate': {
       // Latency at the same offered load with and without the audit log: the audit's p99 overhead.
       // (At saturation the p99 gap only restates the throughput gap: closed-loop clients queue.)
       const rate = o.smoke ? 100 : o.rate;
-      const rows = await loadRows(ctx, o, 'mutation-rate', ['G-noaudit', 'G-pg'], (k) => requestFor(ctx, k, 'POST', '/api/block/image', { body: BODY }), { kind: 'paced', rate }, async (k, m, ask) => {
-        const base = { extra: { rate } as Record<string, unknown>, note: `offered ${rate} req/s` };
-        if (k !== 'G-pg') return base;
-        const stats = await ask({ cmd: 'stats' });
-        const forwarded = (m.statusCodes['201'] ?? 0) + (m.warmupStatusCodes['201'] ?? 0);
-        const lost = Math.max(0, forwarded - Number(stats.outcomes ?? 0));
-        return { note: `offered ${rate} req/s; audit: ${stats.intents} intents, ${stats.outcomes} outcomes for ${forwarded} answered 201; lost ${lost}`, extra: { ...stats, rate, forwarded, lost } };
-      });
+      const rows = await loadRows(
+        ctx,
+        o,
+        'mutation-rate',
+        ['G-noaudit', 'G-pg'],
+        (k) => requestFor(ctx, k, 'POST', '/api/block/image', { body: BODY }),
+        { kind: 'paced', rate },
+        async (k, m, ask) => {
+          const base = { extra: { rate } as Record<string, unknown>, note: `offered ${rate} req/s` };
+          if (k !== 'G-pg') return base;
+          const stats = await ask({ cmd: 'stats' });
+          const forwarded = (m.statusCodes['201'] ?? 0) + (m.warmupStatusCodes['201'] ?? 0);
+          const lost = Math.max(0, forwarded - Number(stats.outcomes ?? 0));
+          return {
+            note: `offered ${rate} req/s; audit: ${stats.intents} intents, ${stats.outcomes} outcomes for ${forwarded} answered 201; lost ${lost}`,
+            extra: { ...stats, rate, forwarded, lost },
+          };
+        },
+      );
       return { rows };
     }
     case 'token': {
@@ -126,7 +169,16 @@ export async function runScenario(s: Scenario, ctx: BenchContext, o: Options): P
         return {
           rows: (['new', 'cached'] as const).map((label) => {
             const x = r[label] ?? { n: 0, p50: 0, p99: 0, statusCodes: {} };
-            return { scenario: 'token', target: `G ${label} token`, rps: null, p50: x.p50, p99: x.p99, rssMb: null, codes: codesOf(x.statusCodes), note: `${x.n} sequential requests, 1 connection` };
+            return {
+              scenario: 'token',
+              target: `G ${label} token`,
+              rps: null,
+              p50: x.p50,
+              p99: x.p99,
+              rssMb: null,
+              codes: codesOf(x.statusCodes),
+              note: `${x.n} sequential requests, 1 connection`,
+            };
           }),
         };
       } finally {
@@ -140,18 +192,35 @@ export async function runScenario(s: Scenario, ctx: BenchContext, o: Options): P
     case 'long': {
       const amount = o.long ?? 1_000_000;
       // The production shape: the audit log in Postgres (PGlite's WASM heap alone is ~400 MB of RSS).
-      const rows = await loadRows(ctx, o, 'long', [ctx.pgUrl === null ? 'G' : 'G-pg'], (k) => requestFor(ctx, k, 'GET', '/api/pool'), { amount, warmup: 2 }, async (_k, m, ask) => {
-        // RSS right after the last answer, then after 10 idle seconds (V8 gives pages back lazily),
-        // then after a forced full GC, with the live heap: what the gateway holds vs what V8 keeps.
-        await new Promise((r) => setTimeout(r, o.smoke ? 1000 : 10_000));
-        const idleMb = (await ask({ cmd: 'memory', gc: false })).rss;
-        const mem = await ask({ cmd: 'memory', gc: true });
-        const mb = (v: unknown) => Math.round(Number(v ?? 0) / 2 ** 20);
-        return {
-          note: `${amount} requests; RSS start ${m.rssStartMb} MB, max ${m.rssMaxMb} MB, end ${m.rssEndMb} MB, 10 s idle ${mb(idleMb)} MB, after a full GC ${mb(mem.rss)} MB (V8 heap ${mb(mem.heapUsed)}/${mb(mem.heapTotal)} MB used/total)`,
-          extra: { rssStartMb: m.rssStartMb, rssMaxMb: m.rssMaxMb, rssEndMb: m.rssEndMb, rssIdleMb: mb(idleMb), rssAfterGcMb: mb(mem.rss), heapUsedMb: mb(mem.heapUsed), heapTotalMb: mb(mem.heapTotal), externalMb: mb(mem.external) },
-        };
-      });
+      const rows = await loadRows(
+        ctx,
+        o,
+        'long',
+        [ctx.pgUrl === null ? 'G' : 'G-pg'],
+        (k) => requestFor(ctx, k, 'GET', '/api/pool'),
+        { amount, warmup: 2 },
+        async (_k, m, ask) => {
+          // RSS right after the last answer, then after 10 idle seconds (V8 gives pages back lazily),
+          // then after a forced full GC, with the live heap: what the gateway holds vs what V8 keeps.
+          await new Promise((r) => setTimeout(r, o.smoke ? 1000 : 10_000));
+          const idleMb = (await ask({ cmd: 'memory', gc: false })).rss;
+          const mem = await ask({ cmd: 'memory', gc: true });
+          const mb = (v: unknown) => Math.round(Number(v ?? 0) / 2 ** 20);
+          return {
+            note: `${amount} requests; RSS start ${m.rssStartMb} MB, max ${m.rssMaxMb} MB, end ${m.rssEndMb} MB, 10 s idle ${mb(idleMb)} MB, after a full GC ${mb(mem.rss)} MB (V8 heap ${mb(mem.heapUsed)}/${mb(mem.heapTotal)} MB used/total)`,
+            extra: {
+              rssStartMb: m.rssStartMb,
+              rssMaxMb: m.rssMaxMb,
+              rssEndMb: m.rssEndMb,
+              rssIdleMb: mb(idleMb),
+              rssAfterGcMb: mb(mem.rss),
+              heapUsedMb: mb(mem.heapUsed),
+              heapTotalMb: mb(mem.heapTotal),
+              externalMb: mb(mem.external),
+            },
+          };
+        },
+      );
       return { rows };
     }
   }

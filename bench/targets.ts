@@ -68,7 +68,14 @@ export async function startTarget(ctx: BenchContext, kind: TargetKind, connectio
       return { child: c, url: urlOf(c), shared: false };
     }
     case 'B3': {
-      const c = await startApache({ upstreamPort: Number(ctx.stub.info.port), upstreamToken: ctx.stubToken, issuer: ctx.issuer, audience: DEV_AUDIENCE, group: B3_GROUP, connections });
+      const c = await startApache({
+        upstreamPort: Number(ctx.stub.info.port),
+        upstreamToken: ctx.stubToken,
+        issuer: ctx.issuer,
+        audience: DEV_AUDIENCE,
+        group: B3_GROUP,
+        connections,
+      });
       try {
         // Its numbers only count if it refuses what G refuses (and the refusals are not measured).
         const note = await checkAuthentication(urlOf(c), { valid: ctx.tokens.alice, wrongGroup: ctx.tokens.bob }, ctx.probes);
@@ -81,9 +88,24 @@ export async function startTarget(ctx: BenchContext, kind: TargetKind, connectio
     default: {
       const audit = kind === 'G-noaudit' ? 'none' : kind === 'G-pg' ? 'pg' : 'pglite';
       if (audit === 'pg' && ctx.pgUrl === null) throw new Error('Postgres unavailable');
-      const args = ['--upstream', stubUrl, '--issuer', ctx.issuer, '--audit', audit, '--rules', String(ctx.rules), '--shape', ctx.shape, ...(ctx.pgUrl ? ['--pg-url', ctx.pgUrl] : [])];
+      const args = [
+        '--upstream',
+        stubUrl,
+        '--issuer',
+        ctx.issuer,
+        '--audit',
+        audit,
+        '--rules',
+        String(ctx.rules),
+        '--shape',
+        ctx.shape,
+        ...(ctx.pgUrl ? ['--pg-url', ctx.pgUrl] : []),
+      ];
       const opts = { nodeArgs: ctx.gatewayNodeArgs, timeoutMs: 120_000 };
-      const c = ctx.compiledDir === null ? await startTsChild('gateway-child.ts', args, opts) : await startCompiledChild(ctx.compiledDir, 'gateway-child.ts', args, opts);
+      const c =
+        ctx.compiledDir === null
+          ? await startTsChild('gateway-child.ts', args, opts)
+          : await startCompiledChild(ctx.compiledDir, 'gateway-child.ts', args, opts);
       ctx.stages ??= c.info.stages as Record<string, string>;
       return { child: c, url: urlOf(c), shared: false };
     }
@@ -113,23 +135,28 @@ export interface Measured extends LoadResult {
 /** Runs bench/load.ts against a server, sampling the server's RSS once a second while it measures. */
 export function measure(server: Running, job: LoadJob): Promise<Measured> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'load.ts'), JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'load.ts'), JSON.stringify(job)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     let rssStart = 0;
     let rssMax = 0;
     let sampler: NodeJS.Timeout | null = null;
-    proc.on('message', (m: { phase?: string; warmupStatusCodes?: Record<string, number>; result?: LoadResult & { warmupStatusCodes?: Record<string, number> } }) => {
-      if (m.phase === 'measure') {
-        rssStart = rssMb(server.child.pid, server.child.tree);
-        rssMax = rssStart;
-        sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMb(server.child.pid, server.child.tree))), 1000);
-      }
-      if (m.result) {
-        if (sampler) clearInterval(sampler);
-        const end = rssMb(server.child.pid, server.child.tree);
-        const { warmupStatusCodes = {}, ...r } = m.result;
-        resolve({ ...r, warmupStatusCodes, rssStartMb: rssStart, rssEndMb: end, rssMaxMb: Math.max(rssMax, end) });
-      }
-    });
+    proc.on(
+      'message',
+      (m: { phase?: string; warmupStatusCodes?: Record<string, number>; result?: LoadResult & { warmupStatusCodes?: Record<string, number> } }) => {
+        if (m.phase === 'measure') {
+          rssStart = rssMb(server.child.pid, server.child.tree);
+          rssMax = rssStart;
+          sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMb(server.child.pid, server.child.tree))), 1000);
+        }
+        if (m.result) {
+          if (sampler) clearInterval(sampler);
+          const end = rssMb(server.child.pid, server.child.tree);
+          const { warmupStatusCodes = {}, ...r } = m.result;
+          resolve({ ...r, warmupStatusCodes, rssStartMb: rssStart, rssEndMb: end, rssMaxMb: Math.max(rssMax, end) });
+        }
+      },
+    );
     proc.once('exit', (code) => {
       if (sampler) clearInterval(sampler);
       reject(new Error(`load generator exited (${code}) without a result`));

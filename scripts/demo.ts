@@ -119,7 +119,15 @@ async function main(): Promise<number> {
   for (const a of accounts) process.env[a.env] = a.password;
   process.env[CLIENT_SECRET_ENV] = idp.browserClient.clientSecret;
   process.env[SESSION_KEY_ENV] = randomBytes(32).toString('base64');
-  const raw = demoConfig({ dir, port: pubPort, adminPort, dashboards: cluster.dashboardUrls, accounts, issuer: idp.issuer, browserClientId: idp.browserClient.clientId });
+  const raw = demoConfig({
+    dir,
+    port: pubPort,
+    adminPort,
+    dashboards: cluster.dashboardUrls,
+    accounts,
+    issuer: idp.issuer,
+    browserClientId: idp.browserClient.clientId,
+  });
   const configPath = writeDemoConfig(dir, raw, accounts);
   const { config } = loadConfig({ path: configPath });
 
@@ -142,11 +150,24 @@ async function main(): Promise<number> {
   const tokens = Object.fromEntries(await Promise.all(users.map(async (u) => [u, await idp.tokenFor(u)] as const))) as Record<DemoUserName, string>;
   const groups = Object.fromEntries(users.map((u) => [u, DEMO_USERS[u]?.groups ?? []])) as Record<DemoUserName, readonly string[]>;
   const checks = demoChecks({ browserLogin });
-  const version = (await cluster.ceph(['version']).catch(() => '')).trim().replace(/^ceph version /, '').replace(/ \([0-9a-f]+\)/, '');
+  const version = (await cluster.ceph(['version']).catch(() => ''))
+    .trim()
+    .replace(/^ceph version /, '')
+    .replace(/ \([0-9a-f]+\)/, '');
   console.log(
     guideText({
-      pub, admin, issuer: idp.issuer, tokens, groups, checks, browserLogin, configPath, logPath, dashboard,
-      auditDir: config.audit.pglite_dir, release: version || 'unknown version',
+      pub,
+      admin,
+      issuer: idp.issuer,
+      tokens,
+      groups,
+      checks,
+      browserLogin,
+      configPath,
+      logPath,
+      dashboard,
+      auditDir: config.audit.pglite_dir,
+      release: version || 'unknown version',
     }),
   );
 

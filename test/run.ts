@@ -6,7 +6,7 @@
 // Usage: npm test [-- <file or folder filter> ...]   e.g. `npm test -- unit` or `npm test -- policy`
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -92,7 +92,9 @@ async function main(): Promise<number> {
       env.CEPHGATE_TEST_CEPH2_URL = await two.activeDashboardUrl();
       env.CEPHGATE_TEST_CEPH2_CONF = two.conf;
       env.CEPHGATE_TEST_CEPH2_ADMIN_PASSWORD = two.adminPassword;
-      console.log(`# real Ceph clusters up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${env.CEPHGATE_TEST_CEPH_URL} (2 mgrs), ${env.CEPHGATE_TEST_CEPH2_URL}`);
+      console.log(
+        `# real Ceph clusters up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${env.CEPHGATE_TEST_CEPH_URL} (2 mgrs), ${env.CEPHGATE_TEST_CEPH2_URL}`,
+      );
     } catch (err) {
       env.CEPHGATE_TEST_CEPH_MISSING = `Ceph failed to start: ${(err as Error).message.split('\n')[0]}`;
       env.CEPHGATE_TEST_CEPH2_MISSING = env.CEPHGATE_TEST_CEPH_MISSING;

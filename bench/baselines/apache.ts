@@ -12,11 +12,16 @@ import { apacheConf } from './apache-conf.ts';
 import { writeIssuerKeys } from './issuer-keys.ts';
 
 const BIN = ['/usr/sbin/apache2', '/usr/sbin/httpd', '/usr/local/apache2/bin/httpd'].find((p) => existsSync(p)) ?? null;
-const MODULES_DIR = ['/usr/lib/apache2/modules', '/usr/lib64/httpd/modules', '/usr/lib/httpd/modules', '/usr/local/apache2/modules'].find((p) => existsSync(p)) ?? null;
+const MODULES_DIR =
+  ['/usr/lib/apache2/modules', '/usr/lib64/httpd/modules', '/usr/lib/httpd/modules', '/usr/local/apache2/modules'].find((p) => existsSync(p)) ?? null;
 
 /** Why B3 cannot run here, or null when it can (the bench prints this instead of a B3 row's numbers). */
 export const APACHE_MISSING: string | null =
-  BIN === null ? 'Apache httpd not installed (Debian: apache2)' : MODULES_DIR === null || !existsSync(join(MODULES_DIR, 'mod_auth_openidc.so')) ? 'mod_auth_openidc not installed (Debian: libapache2-mod-auth-openidc)' : null;
+  BIN === null
+    ? 'Apache httpd not installed (Debian: apache2)'
+    : MODULES_DIR === null || !existsSync(join(MODULES_DIR, 'mod_auth_openidc.so'))
+      ? 'mod_auth_openidc not installed (Debian: libapache2-mod-auth-openidc)'
+      : null;
 
 export interface ApacheOptions {
   readonly upstreamPort: number;
@@ -31,7 +36,10 @@ export interface ApacheOptions {
 /** httpd started as root drops to an unprivileged user; Debian's is www-data, elsewhere nobody. */
 function unprivileged(): { name: string; group: string } | null {
   if (process.getuid?.() !== 0) return null;
-  const has = (file: string, name: string) => readFileSync(file, 'utf8').split('\n').some((l) => l.startsWith(`${name}:`));
+  const has = (file: string, name: string) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .some((l) => l.startsWith(`${name}:`));
   const name = has('/etc/passwd', 'www-data') ? 'www-data' : 'nobody';
   const group = ['www-data', 'nogroup', 'nobody'].find((g) => has('/etc/group', g)) ?? 'nobody';
   return { name, group };
@@ -47,7 +55,23 @@ export async function startApache(o: ApacheOptions): Promise<Child> {
     const shared = new Set(await readdir(MODULES_DIR));
     // At least 64 threads: httpd's own default pool is 25 per child, and a few spare cost nothing.
     const threads = Math.max(64, o.connections);
-    await writeFile(file, apacheConf({ dir, modulesDir: MODULES_DIR, shared, port, upstreamPort: o.upstreamPort, upstreamToken: o.upstreamToken, issuer: o.issuer, audience: o.audience, group: o.group, keys, threads, user: unprivileged() }));
+    await writeFile(
+      file,
+      apacheConf({
+        dir,
+        modulesDir: MODULES_DIR,
+        shared,
+        port,
+        upstreamPort: o.upstreamPort,
+        upstreamToken: o.upstreamToken,
+        issuer: o.issuer,
+        audience: o.audience,
+        group: o.group,
+        keys,
+        threads,
+        user: unprivileged(),
+      }),
+    );
     const proc = spawn(BIN, ['-d', dir, '-f', file, '-DFOREGROUND'], { stdio: ['ignore', 'inherit', 'inherit'] });
     await waitForPort(port, proc, 'Apache httpd', `${dir}/error.log`);
     return {

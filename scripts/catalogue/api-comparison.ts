@@ -76,11 +76,14 @@ export function compareWithCatalogue(routes: readonly DashboardRoute[], catalogu
 }
 
 export function formatComparison(title: string, c: Comparison): string[] {
-  const lines = [`${title}: ${c.onlyInControllers.length} only in the controllers, ${c.onlyInCatalogue.length} only in the catalogue, ${c.differences.length} differences, ${c.uncatalogued.length} not catalogable`];
+  const lines = [
+    `${title}: ${c.onlyInControllers.length} only in the controllers, ${c.onlyInCatalogue.length} only in the catalogue, ${c.differences.length} differences, ${c.uncatalogued.length} not catalogable`,
+  ];
   const show = (v: unknown) => (v === '' ? '(none)' : JSON.stringify(v));
   for (const r of c.onlyInControllers) lines.push(`  only in controllers: ${r.method} ${r.template} ${r.name}`);
   for (const r of c.onlyInCatalogue) lines.push(`  only in catalogue:   ${r.method} ${r.template} ${r.name}`);
-  for (const d of c.differences) lines.push(`  ${d.field}: ${d.method} ${d.template} ${d.name}: catalogue ${show(d.catalogue)}, controllers ${show(d.controllers)}`);
+  for (const d of c.differences)
+    lines.push(`  ${d.field}: ${d.method} ${d.template} ${d.name}: catalogue ${show(d.catalogue)}, controllers ${show(d.controllers)}`);
   for (const u of c.uncatalogued) lines.push(`  not catalogable: ${u.method} ${u.template} ${u.name}: ${u.why}`);
   return lines;
 }

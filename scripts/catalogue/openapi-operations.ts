@@ -4,14 +4,7 @@
 
 import type { CatalogueOperation, CephRelease, TemplateSegment } from '../../src/core/catalogue.ts';
 import type { HttpMethod } from '../../src/core/http.ts';
-import {
-  EXTRA_UNAUTHENTICATED,
-  isUnauthenticatedSpecOp,
-  permissionOfMethod,
-  POOL_FIELD_NAMES,
-  SECRET_FIELD_NAMES,
-  scopeOfTag,
-} from './fields.ts';
+import { EXTRA_UNAUTHENTICATED, isUnauthenticatedSpecOp, POOL_FIELD_NAMES, permissionOfMethod, SECRET_FIELD_NAMES, scopeOfTag } from './fields.ts';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -3,8 +3,8 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { catalogueFromSpec, serialiseCatalogue } from './openapi-operations.ts';
 import type { CephRelease } from '../../src/core/catalogue.ts';
+import { catalogueFromSpec, serialiseCatalogue } from './openapi-operations.ts';
 
 const releases: CephRelease[] = ['pacific', 'reef', 'tentacle'];
 for (const release of releases) {

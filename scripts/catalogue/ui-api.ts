@@ -13,10 +13,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { serialiseCatalogue } from './openapi-operations.ts';
 import type { CatalogueOperation, CephRelease } from '../../src/core/catalogue.ts';
 import { compareWithCatalogue, formatComparison } from './api-comparison.ts';
 import { INSTALLED_DASHBOARD, listDashboardRoutes, SYSTEM_PYTHON } from './dashboard-routes.ts';
+import { serialiseCatalogue } from './openapi-operations.ts';
 import { isUiRoute, operationsFromRoutes } from './ui-operations.ts';
 
 const RELEASES: readonly CephRelease[] = ['pacific', 'reef', 'tentacle'];
@@ -37,7 +37,10 @@ function main(): number {
   for (const s of listing.shadowed) console.error(`note: ${s.method} ${s.template} ${s.controller}.${s.handler} is unreachable, shadowed by ${s.shadowed_by}`);
 
   const ops = operationsFromRoutes(listing.routes, listing.default_version, isUiRoute);
-  const out = values.out === undefined ? new URL(`../../src/ceph/catalogue/ui-api-${release}.json`, import.meta.url) : new URL(values.out, pathToFileURL(`${process.cwd()}/`));
+  const out =
+    values.out === undefined
+      ? new URL(`../../src/ceph/catalogue/ui-api-${release}.json`, import.meta.url)
+      : new URL(values.out, pathToFileURL(`${process.cwd()}/`));
   const text = serialiseCatalogue(release as CephRelease, ops);
   if (values.check) {
     const same = readFileSync(out, 'utf8') === text;
@@ -50,14 +53,25 @@ function main(): number {
   // The /api (and /auth, /docs) routes come from the OpenAPI spec; the controllers are a second witness.
   const raw = JSON.parse(readFileSync(new URL(`../../src/ceph/catalogue/${release}.json`, import.meta.url), 'utf8')) as { operations: CatalogueOperation[] };
   const others = listing.routes.filter((r) => !isUiRoute(r) && !r.any_method);
-  const comparison = compareWithCatalogue(others, raw.operations.filter((o) => !o.template.startsWith('/ui-api')), listing.default_version);
-  const handListed = compareWithCatalogue(listing.routes.filter(isUiRoute), raw.operations.filter((o) => o.template.startsWith('/ui-api')), listing.default_version);
+  const comparison = compareWithCatalogue(
+    others,
+    raw.operations.filter((o) => !o.template.startsWith('/ui-api')),
+    listing.default_version,
+  );
+  const handListed = compareWithCatalogue(
+    listing.routes.filter(isUiRoute),
+    raw.operations.filter((o) => o.template.startsWith('/ui-api')),
+    listing.default_version,
+  );
   console.log(formatComparison(`controllers vs ${release}.json outside /ui-api`, comparison).join('\n'));
   // Only the hand-listed /ui-api entries of the catalogue are compared here: the rest is this file's job.
   console.log(formatComparison(`controllers vs ${release}.json hand-listed /ui-api entries`, { ...handListed, onlyInControllers: [] }).join('\n'));
   if (values.report !== undefined) {
     mkdirSync(dirname(values.report), { recursive: true });
-    writeFileSync(values.report, `${JSON.stringify({ release, source: listing.source, modules: listing.modules, shadowed: listing.shadowed, comparison, handListed: { ...handListed, onlyInControllers: [] } }, null, 1)}\n`);
+    writeFileSync(
+      values.report,
+      `${JSON.stringify({ release, source: listing.source, modules: listing.modules, shadowed: listing.shadowed, comparison, handListed: { ...handListed, onlyInControllers: [] } }, null, 1)}\n`,
+    );
   }
   return 0;
 }

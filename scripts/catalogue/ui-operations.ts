@@ -4,11 +4,11 @@
 // Characters other than letters, digits and `_` are dropped: Reef's CRUDEndpoint names the classes it
 // generates after their router path (`rgwaccounts{account_id}roles_CRUDClassMetadata`).
 
-import { POOL_FIELD_NAMES, SECRET_FIELD_NAMES } from './fields.ts';
-import { parseTemplate } from './openapi-operations.ts';
 import type { CatalogueOperation, CephPermission } from '../../src/core/catalogue.ts';
 import type { HttpMethod } from '../../src/core/http.ts';
 import type { DashboardRoute } from './dashboard-routes.ts';
+import { POOL_FIELD_NAMES, SECRET_FIELD_NAMES } from './fields.ts';
+import { parseTemplate } from './openapi-operations.ts';
 
 const METHOD_ORDER: readonly HttpMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const PERMISSIONS: ReadonlySet<string> = new Set<CephPermission>(['read', 'create', 'update', 'delete']);
@@ -17,7 +17,10 @@ const word = (s: string): string => s.replace(/-/g, '_').replace(/[^A-Za-z0-9_]/
 
 export function operationId(route: Pick<DashboardRoute, 'controller' | 'handler' | 'template'>): string {
   if (route.handler !== '__call__') return `${word(route.controller)}.${word(route.handler)}`;
-  const last = parseTemplate(route.template).flatMap((s) => ('literal' in s ? [s.literal] : [])).at(-1) ?? 'root';
+  const last =
+    parseTemplate(route.template)
+      .flatMap((s) => ('literal' in s ? [s.literal] : []))
+      .at(-1) ?? 'root';
   return `${word(route.controller)}.${word(last)}`;
 }
 
@@ -28,7 +31,8 @@ export function operationId(route: Pick<DashboardRoute, 'controller' | 'handler'
  */
 function permissionOf(route: DashboardRoute): CephPermission | null {
   if (!route.secure || route.check === 'forbidden') return null;
-  if (route.permissions.length > 1) throw new Error(`${route.method} ${route.template}: several permissions (${route.permissions.join(', ')}) cannot be one CatalogueOperation.permission`);
+  if (route.permissions.length > 1)
+    throw new Error(`${route.method} ${route.template}: several permissions (${route.permissions.join(', ')}) cannot be one CatalogueOperation.permission`);
   const p = route.permissions[0];
   if (p === undefined) return null;
   if (!PERMISSIONS.has(p)) throw new Error(`${route.method} ${route.template}: unknown permission ${p}`);

@@ -41,7 +41,13 @@ async function runProgram(release: CephRelease, conf: string | undefined, argv: 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { mgrs: { type: 'string' }, name: { type: 'string' }, release: { type: 'string' }, conf: { type: 'string' }, quiet: { type: 'boolean', short: 'q' } },
+    options: {
+      mgrs: { type: 'string' },
+      name: { type: 'string' },
+      release: { type: 'string' },
+      conf: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
   });
   const command = positionals[0];
   const release = (values.release ?? 'pacific') as CephRelease;

@@ -146,14 +146,22 @@ export async function startCluster(opts: StartOptions = {}): Promise<CephCluster
     async activeDashboardUrl() {
       // Probing is the truth: only the active mgr's dashboard answers 401; standbys redirect (303)
       // or say "no active" (200). `ceph mgr services` can lag behind a fail-over.
-      return waitFor('an active dashboard', 60_000, async () => {
-        const statuses = await Promise.all(dashboardUrls.map(probeStatus));
-        return dashboardUrls[statuses.indexOf(401)];
-      }, async () => `ceph mgr services: ${await ceph(['mgr', 'services']).catch((e: Error) => e.message)}`);
+      return waitFor(
+        'an active dashboard',
+        60_000,
+        async () => {
+          const statuses = await Promise.all(dashboardUrls.map(probeStatus));
+          return dashboardUrls[statuses.indexOf(401)];
+        },
+        async () => `ceph mgr services: ${await ceph(['mgr', 'services']).catch((e: Error) => e.message)}`,
+      );
     },
     ceph: (args, o) => ceph(args, o?.input === undefined ? {} : { input: o.input }),
     cli: (program, args, o) =>
-      procs.run(program, withConf(args), { ...(o?.input === undefined ? {} : { input: o.input }), ...(o?.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }) }),
+      procs.run(program, withConf(args), {
+        ...(o?.input === undefined ? {} : { input: o.input }),
+        ...(o?.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
+      }),
     cliCommand: (program, args) => runner.command(program, withConf(args)),
     async createDashboardUser(user, password, roles) {
       await ceph(['dashboard', 'ac-user-create', user, '-i', '-', ...roles, '--force-password'], { input: password });

@@ -74,8 +74,11 @@ export function clusterProcesses(ctx: { name: string; dir: string; conf: string;
     const c = withPdeathsig(runner.command(program, args));
     try {
       return await new Promise<string>((resolve, reject) => {
-        const child = execFile(c.file, c.args, { timeout: o.timeoutMs ?? 60_000, maxBuffer: 64 << 20, ...(c.env ? { env: c.env } : {}) }, (err, stdout, stderr) =>
-          err ? reject(Object.assign(err, { stderr })) : resolve(stdout),
+        const child = execFile(
+          c.file,
+          c.args,
+          { timeout: o.timeoutMs ?? 60_000, maxBuffer: 64 << 20, ...(c.env ? { env: c.env } : {}) },
+          (err, stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve(stdout)),
         );
         child.stdin?.end(o.input);
       });
@@ -102,7 +105,10 @@ export function clusterProcesses(ctx: { name: string; dir: string; conf: string;
     });
     log(`started ${daemon} pid ${p.pid}`);
     await sleep(50);
-    if (exited(p)) throw new Error(`cluster ${name}: ${daemon} exited at once (${p.signalCode ?? p.exitCode})\n${await tail(join(dir, 'log', `${daemon}.stdout`))}\n${await tail(logOf(daemon))}`);
+    if (exited(p))
+      throw new Error(
+        `cluster ${name}: ${daemon} exited at once (${p.signalCode ?? p.exitCode})\n${await tail(join(dir, 'log', `${daemon}.stdout`))}\n${await tail(logOf(daemon))}`,
+      );
   };
 
   const killOne = async (p: ChildProcess) => {
@@ -118,7 +124,9 @@ export function clusterProcesses(ctx: { name: string; dir: string; conf: string;
     async assertAlive() {
       for (const [daemon, p] of daemons) {
         if (!exited(p)) continue;
-        throw new Error(`cluster ${name}: ${daemon} died (${p.signalCode ?? `exit ${p.exitCode}`})\n--- tail of ${logOf(daemon)} ---\n${await tail(logOf(daemon))}`);
+        throw new Error(
+          `cluster ${name}: ${daemon} died (${p.signalCode ?? `exit ${p.exitCode}`})\n--- tail of ${logOf(daemon)} ---\n${await tail(logOf(daemon))}`,
+        );
       }
     },
     async kill(daemon) {

@@ -66,7 +66,12 @@ export async function bootstrap(c: RecipeContext): Promise<void> {
   }
   await procs.run('ceph-mon', ['-c', conf, '--mkfs', '-i', 'a', '--monmap', join(dir, 'monmap'), '--keyring', monKeyring], { logFor: 'mon.a' });
   await procs.spawnDaemon('mon', 'a');
-  await waitUp('mon quorum', 60_000, async () => ((await ceph(['mon', 'stat'])).includes('quorum') ? true : undefined), () => tail(logOf('mon.a')));
+  await waitUp(
+    'mon quorum',
+    60_000,
+    async () => ((await ceph(['mon', 'stat'])).includes('quorum') ? true : undefined),
+    () => tail(logOf('mon.a')),
+  );
   log(`mon up after ${Date.now() - t0} ms`);
 
   const startMgrs = async () => {
@@ -90,36 +95,57 @@ export async function bootstrap(c: RecipeContext): Promise<void> {
   };
   await Promise.all([startMgrs(), startOsd()]);
 
-  const mgrLogs = async () => (await Promise.all(mgrIds.map(async (id) => `--- tail of ${logOf(`mgr.${id}`)} ---\n${await tail(logOf(`mgr.${id}`))}`))).join('\n');
-  const active = await waitUp('a dashboard answering 401 on /api/health/minimal', STARTUP_TIMEOUT_MS, async () => {
-    const statuses = await Promise.all(dashboardUrls.map(probeStatus));
-    return dashboardUrls[statuses.indexOf(401)];
-  }, mgrLogs);
+  const mgrLogs = async () =>
+    (await Promise.all(mgrIds.map(async (id) => `--- tail of ${logOf(`mgr.${id}`)} ---\n${await tail(logOf(`mgr.${id}`))}`))).join('\n');
+  const active = await waitUp(
+    'a dashboard answering 401 on /api/health/minimal',
+    STARTUP_TIMEOUT_MS,
+    async () => {
+      const statuses = await Promise.all(dashboardUrls.map(probeStatus));
+      return dashboardUrls[statuses.indexOf(401)];
+    },
+    mgrLogs,
+  );
   log(`dashboard up at ${active} after ${Date.now() - t0} ms`);
 
   // The dashboard may serve HTTP before the mon has the active mgr's command table
   // ("no valid command found"), so the first `ceph dashboard ...` is retried.
-  await waitUp('`ceph dashboard` commands', 60_000, async () => {
-    await ceph(['dashboard', 'ac-user-create', adminUser, '-i', '-', 'administrator', '--force-password'], { input: adminPassword });
-    return true;
-  }, mgrLogs);
+  await waitUp(
+    '`ceph dashboard` commands',
+    60_000,
+    async () => {
+      await ceph(['dashboard', 'ac-user-create', adminUser, '-i', '-', 'administrator', '--force-password'], { input: adminPassword });
+      return true;
+    },
+    mgrLogs,
+  );
   log(`dashboard user ${adminUser} created`);
 
-  await waitUp(`osd.${osdId} up and in, all PGs active+clean`, STARTUP_TIMEOUT_MS, async () => {
-    const s = JSON.parse(await ceph(['status', '-f', 'json'])) as {
-      osdmap: { num_up_osds: number; num_in_osds: number };
-      pgmap: { num_pgs: number; pgs_by_state?: Array<{ state_name: string; count: number }> };
-    };
-    if (s.osdmap.num_up_osds < 1 || s.osdmap.num_in_osds < 1) return undefined;
-    const clean = (s.pgmap.pgs_by_state ?? []).filter((x) => x.state_name === 'active+clean').reduce((a, x) => a + x.count, 0);
-    return clean === s.pgmap.num_pgs ? true : undefined;
-  }, () => tail(logOf(`osd.${osdId}`)));
+  await waitUp(
+    `osd.${osdId} up and in, all PGs active+clean`,
+    STARTUP_TIMEOUT_MS,
+    async () => {
+      const s = JSON.parse(await ceph(['status', '-f', 'json'])) as {
+        osdmap: { num_up_osds: number; num_in_osds: number };
+        pgmap: { num_pgs: number; pgs_by_state?: Array<{ state_name: string; count: number }> };
+      };
+      if (s.osdmap.num_up_osds < 1 || s.osdmap.num_in_osds < 1) return undefined;
+      const clean = (s.pgmap.pgs_by_state ?? []).filter((x) => x.state_name === 'active+clean').reduce((a, x) => a + x.count, 0);
+      return clean === s.pgmap.num_pgs ? true : undefined;
+    },
+    () => tail(logOf(`osd.${osdId}`)),
+  );
   // Standbys only redirect once they are registered; a fail-over test needs them ready.
   if (mgrCount > 1) {
-    await waitUp(`${mgrCount - 1} standby mgr(s)`, STARTUP_TIMEOUT_MS, async () => {
-      const d = JSON.parse(await ceph(['mgr', 'dump', '-f', 'json'])) as { standbys: unknown[] };
-      return d.standbys.length >= mgrCount - 1 ? true : undefined;
-    }, mgrLogs);
+    await waitUp(
+      `${mgrCount - 1} standby mgr(s)`,
+      STARTUP_TIMEOUT_MS,
+      async () => {
+        const d = JSON.parse(await ceph(['mgr', 'dump', '-f', 'json'])) as { standbys: unknown[] };
+        return d.standbys.length >= mgrCount - 1 ? true : undefined;
+      },
+      mgrLogs,
+    );
   }
   log(`cluster ready after ${Date.now() - t0} ms`);
 }

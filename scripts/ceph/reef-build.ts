@@ -19,7 +19,12 @@ const PYO3_SWAP: Array<[pkg: string, version: RegExp]> = [
   ['python3-cryptography', /^38\./],
   ['python3-bcrypt', /^3\./],
 ];
-const HOST_ENV: NodeJS.ProcessEnv = { ...process.env, PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ''}`, DEBIAN_FRONTEND: 'noninteractive', LANG: 'C.UTF-8' };
+const HOST_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ''}`,
+  DEBIAN_FRONTEND: 'noninteractive',
+  LANG: 'C.UTF-8',
+};
 
 export interface BuildContext {
   root: string;
@@ -38,7 +43,23 @@ export interface BuildContext {
  * killed build leaves nothing running to race the next one, and nothing mounted (debootstrap
  * mounts /proc and /sys in the target).
  */
-const CONTAINED = ['--pdeathsig', 'KILL', '--', 'unshare', '--pid', '--fork', '--kill-child', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', '"$@"; exit $?', 'build-step'];
+const CONTAINED = [
+  '--pdeathsig',
+  'KILL',
+  '--',
+  'unshare',
+  '--pid',
+  '--fork',
+  '--kill-child',
+  '--mount',
+  '--propagation',
+  'private',
+  '--',
+  '/bin/sh',
+  '-c',
+  '"$@"; exit $?',
+  'build-step',
+];
 
 /** Runs a command with its output in the build log; throws with the log's tail when it fails. */
 async function run(ctx: BuildContext, file: string, args: string[], o: { env?: NodeJS.ProcessEnv; cwd?: string; shown?: string } = {}): Promise<void> {
@@ -94,7 +115,10 @@ async function packages(ctx: BuildContext): Promise<void> {
   if (await done(ctx.root, 'packages', key)) return;
   ctx.log(`apt-get install ${PACKAGES.join(' ')} in the chroot (about 1.5 min)`);
   // Debian 13's own layout: the mirror in sources.list.d (deb822), not debootstrap's sources.list.
-  await writeFile(join(ctx.root, 'etc/apt/sources.list.d/debian.sources'), `Types: deb\nURIs: ${ctx.mirror}\nSuites: ${SUITE}\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`);
+  await writeFile(
+    join(ctx.root, 'etc/apt/sources.list.d/debian.sources'),
+    `Types: deb\nURIs: ${ctx.mirror}\nSuites: ${SUITE}\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`,
+  );
   await unlink(join(ctx.root, 'etc/apt/sources.list')).catch(() => {});
   // No service may start inside the chroot during postinst (there is no init anyway).
   await writeFile(join(ctx.root, 'usr/sbin/policy-rc.d'), '#!/bin/sh\nexit 101\n');
@@ -122,7 +146,8 @@ async function downloadPyo3Debs(ctx: BuildContext, dir: string): Promise<string[
   for (const [pkg, version] of PYO3_SWAP) {
     const deb = debs.find((f) => f.startsWith(`${pkg}_`));
     const v = decodeURIComponent(deb?.split('_')[1] ?? '');
-    if (!version.test(v)) throw new Error(`reef root: the host's apt offers ${pkg} ${v || '(none)'}, not ${version}: Debian 12's build is needed (run on a bookworm host)`);
+    if (!version.test(v))
+      throw new Error(`reef root: the host's apt offers ${pkg} ${v || '(none)'}, not ${version}: Debian 12's build is needed (run on a bookworm host)`);
   }
   return debs.map((f) => join(dir, f));
 }
@@ -164,7 +189,13 @@ async function verify(ctx: BuildContext): Promise<void> {
 }
 
 export async function build(ctx: BuildContext): Promise<void> {
-  for (const [what, step] of [['base system', base], ['Ceph packages', packages], ['PyO3 swap', pyo3], ['finish', finish], ['verify', verify]] as const) {
+  for (const [what, step] of [
+    ['base system', base],
+    ['Ceph packages', packages],
+    ['PyO3 swap', pyo3],
+    ['finish', finish],
+    ['verify', verify],
+  ] as const) {
     const t0 = Date.now();
     await step(ctx);
     ctx.log(`${what}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

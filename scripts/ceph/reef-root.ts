@@ -95,16 +95,22 @@ export function ensureReefRoot(opts: { log?: (line: string) => void; root?: stri
 
 async function ensure(root: string, log: (line: string) => void): Promise<string> {
   await mkdir(dirname(root), { recursive: true });
-  return withLock(`${root}.lock`, BUILD_TIMEOUT_MS, (owner) => log(`waiting for pid ${owner}, which holds ${root}.lock (building the Reef chroot?)`), async () => {
-    await sweepChroot(root, log);
-    if (reefRootReady(root).ok) return root;
-    if (!existsSync('/usr/sbin/debootstrap')) throw new Error('building the Reef chroot needs debootstrap: `apt-get install -y debootstrap` (or `scripts/ceph/install.sh reef`)');
-    const t0 = Date.now();
-    const logFile = `${root}.log`;
-    log(`building the Reef chroot ${root} (log ${logFile})`);
-    await build({ root, mirror: await hostMirror(), logFile, log });
-    await writeFile(readyFile(root), READY);
-    log(`Reef chroot ready after ${Math.round((Date.now() - t0) / 1000)} s`);
-    return root;
-  });
+  return withLock(
+    `${root}.lock`,
+    BUILD_TIMEOUT_MS,
+    (owner) => log(`waiting for pid ${owner}, which holds ${root}.lock (building the Reef chroot?)`),
+    async () => {
+      await sweepChroot(root, log);
+      if (reefRootReady(root).ok) return root;
+      if (!existsSync('/usr/sbin/debootstrap'))
+        throw new Error('building the Reef chroot needs debootstrap: `apt-get install -y debootstrap` (or `scripts/ceph/install.sh reef`)');
+      const t0 = Date.now();
+      const logFile = `${root}.log`;
+      log(`building the Reef chroot ${root} (log ${logFile})`);
+      await build({ root, mirror: await hostMirror(), logFile, log });
+      await writeFile(readyFile(root), READY);
+      log(`Reef chroot ready after ${Math.round((Date.now() - t0) / 1000)} s`);
+      return root;
+    },
+  );
 }

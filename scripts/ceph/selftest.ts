@@ -39,7 +39,13 @@ async function daemons(dir: string): Promise<Array<{ pid: number; what: string; 
 /** What must be gone after stop(): daemons, the dir, and any mount in or under the chroot. */
 async function leftovers(c: CephCluster): Promise<string[]> {
   const left = (await daemons(c.dir)).map((d) => `process ${d.pid} ${d.what}`);
-  if (await readdir(c.dir).then(() => true, () => false)) left.push(`dir ${c.dir}`);
+  if (
+    await readdir(c.dir).then(
+      () => true,
+      () => false,
+    )
+  )
+    left.push(`dir ${c.dir}`);
   if (c.release === 'reef') {
     left.push(...(await mountsUnder(reefRootDir())).map((m) => `mount ${m}`));
     for (const e of await readdir('/proc')) {
@@ -54,16 +60,28 @@ async function leftovers(c: CephCluster): Promise<string[]> {
 /** Login, health, a pool and an RBD image through the dashboard; the image seen by the release's rbd. */
 async function exercise(c: CephCluster): Promise<string> {
   const url = await c.activeDashboardUrl();
-  const login = await fetch(`${url}/api/auth`, { method: 'POST', headers: { Accept: V1, 'Content-Type': 'application/json' }, body: JSON.stringify({ username: c.adminUser, password: c.adminPassword }) });
+  const login = await fetch(`${url}/api/auth`, {
+    method: 'POST',
+    headers: { Accept: V1, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: c.adminUser, password: c.adminPassword }),
+  });
   assert.equal(login.status, 201, 'POST /api/auth');
   const auth = { Accept: V1, 'Content-Type': 'application/json', Authorization: `Bearer ${((await login.json()) as { token: string }).token}` };
   const health = await fetch(`${url}/api/health/minimal`, { headers: auth });
   assert.equal(health.status, 200, 'GET /api/health/minimal');
   const status = ((await health.json()) as { health: { status: string } }).health.status;
-  const pool = await fetch(`${url}/api/pool`, { method: 'POST', headers: auth, body: JSON.stringify({ pool: 'st-rbd', pool_type: 'replicated', pg_num: 8, application_metadata: ['rbd'] }) });
+  const pool = await fetch(`${url}/api/pool`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({ pool: 'st-rbd', pool_type: 'replicated', pg_num: 8, application_metadata: ['rbd'] }),
+  });
   assert.ok([201, 202].includes(pool.status), `POST /api/pool: ${pool.status} ${await pool.text()}`);
   await until('pool st-rbd', 60_000, async () => (await c.ceph(['osd', 'pool', 'ls'])).split('\n').includes('st-rbd'));
-  const image = await fetch(`${url}/api/block/image`, { method: 'POST', headers: auth, body: JSON.stringify({ pool_name: 'st-rbd', name: 'img1', size: 64 << 20 }) });
+  const image = await fetch(`${url}/api/block/image`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({ pool_name: 'st-rbd', name: 'img1', size: 64 << 20 }),
+  });
   assert.ok([201, 202].includes(image.status), `POST /api/block/image: ${image.status} ${await image.text()}`);
   await until('image st-rbd/img1 through the dashboard', 60_000, async () => {
     const res = await fetch(`${url}/api/block/image/st-rbd%2Fimg1`, { headers: auth });
@@ -82,7 +100,9 @@ async function once(release: CephRelease, name: string, mgrs: number): Promise<C
   const t0 = Date.now();
   const c = await startCluster({ release, name, mgrs, ...(process.env.VERBOSE ? { log: (l: string) => console.error(l) } : {}) });
   const ds = await daemons(c.dir);
-  console.log(`${name}: up in ${((Date.now() - t0) / 1000).toFixed(1)} s; RSS ${ds.reduce((a, d) => a + d.mib, 0)} MiB (${ds.map((d) => `${d.what} ${d.mib}`).join(', ')})`);
+  console.log(
+    `${name}: up in ${((Date.now() - t0) / 1000).toFixed(1)} s; RSS ${ds.reduce((a, d) => a + d.mib, 0)} MiB (${ds.map((d) => `${d.what} ${d.mib}`).join(', ')})`,
+  );
   return c;
 }
 

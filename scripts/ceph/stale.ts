@@ -76,7 +76,11 @@ export async function removeStaleDirs(baseDir: string, log: (line: string) => vo
     if (await ownerAlive(d)) continue;
     // A dir without owner.pid may be one being created this instant by another process.
     if (!(await readFile(join(d, 'owner.pid'), 'utf8').catch(() => ''))) continue;
-    await killAndWait(procs.filter((p) => p.cmdline.includes(`${d}/`)).map((p) => p.pid), log, `daemon of stale ${d}`);
+    await killAndWait(
+      procs.filter((p) => p.cmdline.includes(`${d}/`)).map((p) => p.pid),
+      log,
+      `daemon of stale ${d}`,
+    );
     await rm(d, { recursive: true, force: true });
     if (chroot) await rmdir(join(chroot, d)).catch(() => {});
     log(`removed stale ${d} (its owner is gone)`);

@@ -68,10 +68,16 @@ export function summaryText(results: readonly CheckResult[]): string {
   const out: string[] = [rule('non-interactive run of the lines above')];
   for (const r of results) {
     const got = r.status === null ? 'no status' : String(r.status);
-    out.push(`${r.ok ? 'ok  ' : 'FAIL'} ${r.check.method.padEnd(6)} ${r.check.path.padEnd(44)} ${(r.check.who ?? '-').padEnd(5)} expected ${r.check.expect.join('/')}, got ${got}`);
+    out.push(
+      `${r.ok ? 'ok  ' : 'FAIL'} ${r.check.method.padEnd(6)} ${r.check.path.padEnd(44)} ${(r.check.who ?? '-').padEnd(5)} expected ${r.check.expect.join('/')}, got ${got}`,
+    );
     if (!r.ok) out.push(`     line: ${r.line}\n     body: ${r.body || '(empty)'}`);
   }
   const failed = results.filter((r) => !r.ok).length;
-  out.push(failed === 0 ? `demo: all ${results.length} lines gave their printed status` : `demo: ${failed} of ${results.length} lines did not give their printed status`);
+  out.push(
+    failed === 0
+      ? `demo: all ${results.length} lines gave their printed status`
+      : `demo: ${failed} of ${results.length} lines did not give their printed status`,
+  );
   return out.join('\n');
 }

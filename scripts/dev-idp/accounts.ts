@@ -19,8 +19,7 @@ export const DEMO_USERS: Readonly<Record<string, DemoUser>> = {
   erin: { name: 'Erin Evans', email: 'erin@example.test', groups: ['breakglass'] },
 };
 
-const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 /** The login page: a plain form, no scripts, no external resources. */
 export function loginPage(uid: string, error: string | null): string {

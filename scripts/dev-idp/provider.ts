@@ -137,7 +137,9 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
       // First-party clients only: grant every requested scope instead of showing a consent page.
       loadExistingGrant: async (ctx: any) => {
         const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
-        const grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
+        const grant = grantId
+          ? await ctx.oidc.provider.Grant.find(grantId)
+          : new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
         grant.addOIDCScope('openid profile email groups offline_access');
         grant.addResourceScope(DEV_RESOURCE, 'cephgate');
         await grant.save();
@@ -173,18 +175,22 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
         },
       },
     });
-    p.registerGrantType(DEV_USER_GRANT, async (ctx: any) => {
-      const username = String(ctx.oidc.params.username ?? '');
-      if (!users.has(username)) {
-        ctx.status = 400;
-        ctx.body = { error: 'invalid_grant', error_description: 'unknown user' };
-        return;
-      }
-      const at = new p.AccessToken({ accountId: username, client: ctx.oidc.client, gty: DEV_USER_GRANT, scope: 'openid profile email groups cephgate' });
-      at.resourceServer = new p.ResourceServer(DEV_RESOURCE, resourceServer());
-      const value: string = await at.save();
-      ctx.body = { access_token: value, token_type: 'Bearer', expires_in: at.expiration, scope: at.scope };
-    }, ['username']);
+    p.registerGrantType(
+      DEV_USER_GRANT,
+      async (ctx: any) => {
+        const username = String(ctx.oidc.params.username ?? '');
+        if (!users.has(username)) {
+          ctx.status = 400;
+          ctx.body = { error: 'invalid_grant', error_description: 'unknown user' };
+          return;
+        }
+        const at = new p.AccessToken({ accountId: username, client: ctx.oidc.client, gty: DEV_USER_GRANT, scope: 'openid profile email groups cephgate' });
+        at.resourceServer = new p.ResourceServer(DEV_RESOURCE, resourceServer());
+        const value: string = await at.save();
+        ctx.body = { access_token: value, token_type: 'Bearer', expires_in: at.expiration, scope: at.scope };
+      },
+      ['username'],
+    );
     return p;
   }
 
@@ -238,7 +244,9 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
     async signRaw(payload, header = {}) {
       const k = keys[0] as SigningKey;
       const key = await importJWK(k.jwk, 'RS256');
-      return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: header.kid ?? k.kid, ...(header.typ === undefined ? {} : { typ: header.typ }) }).sign(key);
+      return new SignJWT(payload)
+        .setProtectedHeader({ alg: 'RS256', kid: header.kid ?? k.kid, ...(header.typ === undefined ? {} : { typ: header.typ }) })
+        .sign(key);
     },
     setGroups(user, groups) {
       const u = users.get(user);

@@ -86,7 +86,12 @@ async function readHead(db: Db, lock: boolean): Promise<ChainHead> {
 }
 
 async function existingIntents(db: Db, ids: readonly string[]): Promise<string[]> {
-  return (await db.select({ id: auditIntents.id }).from(auditIntents).where(inArray(auditIntents.id, [...ids]))).map((r) => r.id);
+  return (
+    await db
+      .select({ id: auditIntents.id })
+      .from(auditIntents)
+      .where(inArray(auditIntents.id, [...ids]))
+  ).map((r) => r.id);
 }
 
 /** Numbers and hashes the events onto `head`, in order. */
@@ -128,7 +133,11 @@ function recordset(table: PgTable, rows: readonly object[]): { names: string; de
  * rows travel as ONE JSON parameter expanded by jsonb_to_recordset: drizzle's multi-row VALUES
  * builder costs ~0.5 ms per row at 30 columns, which alone capped group commit.
  */
-async function appendIfHeadIs(db: Db, from: ChainHead, c: { intents: readonly IntentRow[]; outcomes: readonly OutcomeRow[]; seq: number; hash: string }): Promise<boolean> {
+async function appendIfHeadIs(
+  db: Db,
+  from: ChainHead,
+  c: { intents: readonly IntentRow[]; outcomes: readonly OutcomeRow[]; seq: number; hash: string },
+): Promise<boolean> {
   const i = recordset(auditIntents, c.intents);
   const o = recordset(auditOutcomes, c.outcomes);
   const result = (await db.execute(sql`

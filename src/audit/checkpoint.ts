@@ -34,7 +34,12 @@ export async function signCheckpoint(key: KeyObject, seq: number, hash: string, 
 }
 
 /** Records the current chain head as a checkpoint (kind `prune` marks a retention anchor). */
-export async function writeCheckpoint(db: Db, key: KeyObject | null, kind: 'checkpoint' | 'prune' = 'checkpoint', at?: { seq: number; hash: string }): Promise<AuditCheckpointRow> {
+export async function writeCheckpoint(
+  db: Db,
+  key: KeyObject | null,
+  kind: 'checkpoint' | 'prune' = 'checkpoint',
+  at?: { seq: number; hash: string },
+): Promise<AuditCheckpointRow> {
   let point = at;
   if (point === undefined) {
     const [head] = await db.select().from(auditChainHead).where(eq(auditChainHead.id, 1));
@@ -59,7 +64,11 @@ export interface CheckpointReport {
 export async function verifyCheckpointSignatures(db: Db, publicKey: KeyObject, afterSeq = 0): Promise<CheckpointReport> {
   let checked = 0;
   let unsigned = 0;
-  const rows = await db.select().from(auditCheckpoints).where(and(gt(auditCheckpoints.seq, afterSeq - 1))).orderBy(asc(auditCheckpoints.id));
+  const rows = await db
+    .select()
+    .from(auditCheckpoints)
+    .where(and(gt(auditCheckpoints.seq, afterSeq - 1)))
+    .orderBy(asc(auditCheckpoints.id));
   for (const r of rows) {
     if (r.signature === null) {
       unsigned++;
@@ -77,7 +86,10 @@ export async function verifyCheckpointSignatures(db: Db, publicKey: KeyObject, a
 }
 
 /** Writes a checkpoint every `intervalMs` while the head moves; returns a stop function. */
-export function startCheckpoints(db: Db, opts: { readonly intervalMs: number; readonly key: KeyObject | null; readonly onError?: (err: unknown) => void }): () => void {
+export function startCheckpoints(
+  db: Db,
+  opts: { readonly intervalMs: number; readonly key: KeyObject | null; readonly onError?: (err: unknown) => void },
+): () => void {
   let lastSeq = -1;
   const timer = setInterval(() => {
     void (async () => {

@@ -73,7 +73,10 @@ export function auditVerify(opts: DbCliOptions & { readonly keyFile?: string }):
   });
 }
 
-export function auditExport(opts: DbCliOptions & { readonly format: ExportFormat; readonly filter?: AuditFilter; readonly progress?: boolean }, out: Writable): Promise<number> {
+export function auditExport(
+  opts: DbCliOptions & { readonly format: ExportFormat; readonly filter?: AuditFilter; readonly progress?: boolean },
+  out: Writable,
+): Promise<number> {
   return withDatabase(opts, 'audit export', async (d) => {
     const tty = opts.progress !== false && (opts.stderr ?? process.stderr).isTTY === true;
     const t0 = Date.now();
@@ -81,7 +84,8 @@ export function auditExport(opts: DbCliOptions & { readonly format: ExportFormat
     const onRow = (n: number) => {
       rows = n;
       // A progress line on a terminal only: piped stderr stays clean for scripts.
-      if (tty && n % 10000 === 0) (opts.stderr ?? process.stderr).write(`\r  exported ${n} records (${Math.round(n / Math.max((Date.now() - t0) / 1000, 0.001))}/s)`);
+      if (tty && n % 10000 === 0)
+        (opts.stderr ?? process.stderr).write(`\r  exported ${n} records (${Math.round(n / Math.max((Date.now() - t0) / 1000, 0.001))}/s)`);
     };
     await pipeline(exportStream(d.db, opts.filter ?? {}, opts.format, onRow), out, { end: out !== process.stdout });
     if (tty) (opts.stderr ?? process.stderr).write(`\r  exported ${rows} records in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
@@ -98,7 +102,10 @@ export function auditPrune(opts: DbCliOptions & { readonly retentionDays: number
     const key = opts.keyFile === undefined ? null : loadCheckpointKey(opts.keyFile).privateKey;
     const olderThan = new Date((opts.now ?? new Date()).getTime() - opts.retentionDays * 86400000);
     const r = await pruneAudit(d.db, { olderThan, key });
-    outLine(opts, `audit prune: removed ${r.intentsDeleted} records and ${r.outcomesDeleted} outcomes older than ${olderThan.toISOString()} (chain through seq ${r.throughSeq})`);
+    outLine(
+      opts,
+      `audit prune: removed ${r.intentsDeleted} records and ${r.outcomesDeleted} outcomes older than ${olderThan.toISOString()} (chain through seq ${r.throughSeq})`,
+    );
     return EXIT.ok;
   });
 }

@@ -19,11 +19,17 @@ export interface PruneReport {
  * intent received at or after the cutoff. Every intent before that point is older than the cutoff;
  * outcomes after it stay (a record's outcome may come after younger intents) until a later prune.
  */
-export async function pruneAudit(db: Db, opts: { readonly olderThan: Date; readonly key?: KeyObject | null; readonly batchSize?: number }): Promise<PruneReport> {
+export async function pruneAudit(
+  db: Db,
+  opts: { readonly olderThan: Date; readonly key?: KeyObject | null; readonly batchSize?: number },
+): Promise<PruneReport> {
   const batch = opts.batchSize ?? 10000;
   const [head] = await db.select().from(auditChainHead).where(eq(auditChainHead.id, 1));
   if (head === undefined) throw new Error('audit chain head missing: run migrations');
-  const [first] = await db.select({ seq: min(auditIntents.seq) }).from(auditIntents).where(gte(auditIntents.receivedAt, opts.olderThan));
+  const [first] = await db
+    .select({ seq: min(auditIntents.seq) })
+    .from(auditIntents)
+    .where(gte(auditIntents.receivedAt, opts.olderThan));
   const through = first?.seq == null ? head.seq : Number(first.seq) - 1;
   if (through <= 0) return { throughSeq: 0, intentsDeleted: 0, outcomesDeleted: 0 };
   const [i] = await db.select({ hash: auditIntents.hash }).from(auditIntents).where(eq(auditIntents.seq, through));
@@ -35,13 +41,17 @@ export async function pruneAudit(db: Db, opts: { readonly olderThan: Date; reado
   let intentsDeleted = 0;
   let outcomesDeleted = 0;
   for (;;) {
-    const r = await db.execute(sql`delete from ${auditIntents} where ${auditIntents.id} in (select ${auditIntents.id} from ${auditIntents} where ${lte(auditIntents.seq, through)} limit ${batch})`);
+    const r = await db.execute(
+      sql`delete from ${auditIntents} where ${auditIntents.id} in (select ${auditIntents.id} from ${auditIntents} where ${lte(auditIntents.seq, through)} limit ${batch})`,
+    );
     const n = affected(r);
     intentsDeleted += n;
     if (n < batch) break;
   }
   for (;;) {
-    const r = await db.execute(sql`delete from ${auditOutcomes} where ${auditOutcomes.recordId} in (select ${auditOutcomes.recordId} from ${auditOutcomes} where ${and(lte(auditOutcomes.seq, through))} limit ${batch})`);
+    const r = await db.execute(
+      sql`delete from ${auditOutcomes} where ${auditOutcomes.recordId} in (select ${auditOutcomes.recordId} from ${auditOutcomes} where ${and(lte(auditOutcomes.seq, through))} limit ${batch})`,
+    );
     const n = affected(r);
     outcomesDeleted += n;
     if (n < batch) break;

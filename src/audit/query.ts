@@ -62,7 +62,14 @@ export interface AuditRecord {
   pools: string[];
   query: Record<string, string[]>;
   body: unknown;
-  decision: { effect: string; rule_id: string | null; reason: string | null; policy_version: string | null; ceph_account: string | null; shadow: unknown } | null;
+  decision: {
+    effect: string;
+    rule_id: string | null;
+    reason: string | null;
+    policy_version: string | null;
+    ceph_account: string | null;
+    shadow: unknown;
+  } | null;
   outcome: OutcomeState;
   status: number | null;
   upstream_status: number | null;
@@ -113,7 +120,14 @@ export function encodeCursor(receivedAt: Date | string, id: string): string {
 
 export function decodeCursor(cursor: string): { receivedAt: string; id: string } {
   const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'string' || typeof v[1] !== 'string' || Number.isNaN(Date.parse(v[0])) || !/^[0-9a-f-]{36}$/.test(v[1])) {
+  if (
+    !Array.isArray(v) ||
+    v.length !== 2 ||
+    typeof v[0] !== 'string' ||
+    typeof v[1] !== 'string' ||
+    Number.isNaN(Date.parse(v[0])) ||
+    !/^[0-9a-f-]{36}$/.test(v[1])
+  ) {
     throw new Error('invalid cursor');
   }
   if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/.test(v[0])) throw new Error('invalid cursor');
@@ -141,7 +155,10 @@ export async function queryAudit(db: Db, q: AuditQuery): Promise<AuditPage> {
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
   const last = page.at(-1);
-  return { items: page.map((r) => toRecord(r.audit_intents, r.audit_outcomes)), next: more && last ? encodeCursor(last.cursorTime, last.audit_intents.id) : null };
+  return {
+    items: page.map((r) => toRecord(r.audit_intents, r.audit_outcomes)),
+    next: more && last ? encodeCursor(last.cursorTime, last.audit_intents.id) : null,
+  };
 }
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
@@ -160,7 +177,14 @@ export function toRecord(r: IntentRow, out: OutcomeRow | null): AuditRecord {
     principal:
       r.principalId === null
         ? null
-        : { id: r.principalId, name: r.principalName, email: r.principalEmail, groups: r.principalGroups, auth_method: r.authMethod, api_key_name: r.apiKeyName },
+        : {
+            id: r.principalId,
+            name: r.principalName,
+            email: r.principalEmail,
+            groups: r.principalGroups,
+            auth_method: r.authMethod,
+            api_key_name: r.apiKeyName,
+          },
     client_ip: r.clientIp,
     user_agent: r.userAgent,
     method: r.method,
@@ -174,7 +198,14 @@ export function toRecord(r: IntentRow, out: OutcomeRow | null): AuditRecord {
     decision:
       r.decisionEffect === null
         ? null
-        : { effect: r.decisionEffect, rule_id: r.decisionRuleId, reason: r.decisionReason, policy_version: r.policyVersion, ceph_account: r.cephAccount, shadow: r.decisionShadow },
+        : {
+            effect: r.decisionEffect,
+            rule_id: r.decisionRuleId,
+            reason: r.decisionReason,
+            policy_version: r.policyVersion,
+            ceph_account: r.cephAccount,
+            shadow: r.decisionShadow,
+          },
     outcome: state,
     status: out?.status ?? r.finalStatus,
     upstream_status: out?.upstreamStatus ?? null,

@@ -2,8 +2,8 @@
 // The same `eventContent` runs at write time and in verify, so a stored row hashes as it was written.
 
 import { namedPools } from '../ceph/arguments.ts';
-import type { auditIntents, auditOutcomes } from '../db/schema.ts';
 import type { AuditIntent, AuditOutcome } from '../core/audit.ts';
+import type { auditIntents, auditOutcomes } from '../db/schema.ts';
 import { type Redactor, storableText } from './redact.ts';
 
 export type IntentRow = typeof auditIntents.$inferSelect;

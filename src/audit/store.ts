@@ -107,7 +107,8 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
       });
     return replaying;
   }
-  const replayTimer = spool === undefined ? undefined : setInterval(() => void spool.pending().then((p) => (p && healthy ? replaySpool() : 0)), opts.replayIntervalMs ?? 5000);
+  const replayTimer =
+    spool === undefined ? undefined : setInterval(() => void spool.pending().then((p) => (p && healthy ? replaySpool() : 0)), opts.replayIntervalMs ?? 5000);
   replayTimer?.unref();
 
   const draftOf = (intent: AuditIntent): IntentDraft => {
@@ -159,5 +160,14 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
 }
 
 function lateOutcome(): AuditOutcome {
-  return { forwardedAt: null, completedAt: new Date(), upstreamStatus: null, status: 503, cephErrorDetail: null, cephErrorCode: null, cephTask: null, errorCode: 'audit_unavailable' };
+  return {
+    forwardedAt: null,
+    completedAt: new Date(),
+    upstreamStatus: null,
+    status: 503,
+    cephErrorDetail: null,
+    cephErrorCode: null,
+    cephTask: null,
+    errorCode: 'audit_unavailable',
+  };
 }

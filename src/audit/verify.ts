@@ -27,7 +27,10 @@ export interface VerifyReport {
   readonly firstBroken: BrokenLink | null;
 }
 
-export async function verifyChain(db: Db, opts: { readonly batchSize?: number; readonly onProgress?: (seq: number, head: number) => void } = {}): Promise<VerifyReport> {
+export async function verifyChain(
+  db: Db,
+  opts: { readonly batchSize?: number; readonly onProgress?: (seq: number, head: number) => void } = {},
+): Promise<VerifyReport> {
   const batchSize = opts.batchSize ?? 5000;
   const [head] = await db.select().from(auditChainHead).where(eq(auditChainHead.id, 1));
   if (head === undefined) throw new Error('audit chain head missing: run migrations');
@@ -35,7 +38,10 @@ export async function verifyChain(db: Db, opts: { readonly batchSize?: number; r
   const fromSeq = anchor?.seq ?? 0;
   let prevHash = anchor?.hash ?? GENESIS_HASH;
   const checkpoints = new Map<number, string>();
-  for (const c of await db.select({ seq: auditCheckpoints.seq, hash: auditCheckpoints.hash }).from(auditCheckpoints).where(and(eq(auditCheckpoints.kind, 'checkpoint'), gt(auditCheckpoints.seq, fromSeq)))) {
+  for (const c of await db
+    .select({ seq: auditCheckpoints.seq, hash: auditCheckpoints.hash })
+    .from(auditCheckpoints)
+    .where(and(eq(auditCheckpoints.kind, 'checkpoint'), gt(auditCheckpoints.seq, fromSeq)))) {
     checkpoints.set(c.seq, c.hash);
   }
   let checked = 0;
@@ -44,14 +50,22 @@ export async function verifyChain(db: Db, opts: { readonly batchSize?: number; r
   for (let lo = fromSeq; lo < head.seq; lo += batchSize) {
     const hi = Math.min(lo + batchSize, head.seq);
     const [intents, outcomes] = [
-      await db.select().from(auditIntents).where(and(gt(auditIntents.seq, lo), lte(auditIntents.seq, hi))),
-      await db.select().from(auditOutcomes).where(and(gt(auditOutcomes.seq, lo), lte(auditOutcomes.seq, hi))),
+      await db
+        .select()
+        .from(auditIntents)
+        .where(and(gt(auditIntents.seq, lo), lte(auditIntents.seq, hi))),
+      await db
+        .select()
+        .from(auditOutcomes)
+        .where(and(gt(auditOutcomes.seq, lo), lte(auditOutcomes.seq, hi))),
     ];
     type Ev = { kind: 'intent' | 'outcome'; recordId: string; seq: number; prevHash: string; hash: string; content: Record<string, unknown> };
     const bySeq = new Map<number, Ev>();
     const events: Ev[] = [
       ...intents.map((r): Ev => ({ kind: 'intent', recordId: r.id, seq: r.seq, prevHash: r.prevHash, hash: r.hash, content: eventContent('intent', r) })),
-      ...outcomes.map((r): Ev => ({ kind: 'outcome', recordId: r.recordId, seq: r.seq, prevHash: r.prevHash, hash: r.hash, content: eventContent('outcome', r) })),
+      ...outcomes.map(
+        (r): Ev => ({ kind: 'outcome', recordId: r.recordId, seq: r.seq, prevHash: r.prevHash, hash: r.hash, content: eventContent('outcome', r) }),
+      ),
     ];
     for (const e of events) {
       if (bySeq.has(e.seq)) return report({ seq: e.seq, kind: e.kind, recordId: e.recordId, reason: 'duplicate_seq' });

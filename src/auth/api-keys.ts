@@ -2,12 +2,12 @@
 // id, compared in constant time; expiry, throttled last-used writes, revocation effective at once.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AuthInput, AuthResult, Principal } from '../core/principal.ts';
 import type { ApiKeysConfig } from '../config/identity.ts';
+import { errorCodes } from '../core/errors.ts';
+import type { AuthInput, AuthResult, Principal } from '../core/principal.ts';
+import type { ApiKeyStore } from './apikey-store.ts';
 import type { DetectingAuthenticator } from './chain.ts';
 import { readAuthorization } from './credentials.ts';
-import type { ApiKeyStore } from './apikey-store.ts';
-import { errorCodes } from '../core/errors.ts';
 
 /** id: 12 lower-case hex chars (public); secret: 32 random bytes, base64url (43 chars). */
 const KEY_FORMAT = /^cgk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
@@ -92,7 +92,16 @@ export async function apikeyCreate(store: ApiKeyStore, input: CreateApiKeyInput,
   const now = (opts.now ?? (() => new Date()))();
   const expiresAt = parseExpiry(input.expires, now, opts.maxLifetimeDays ?? 365);
   const k = generateApiKey();
-  const row = { id: k.id, prefix: k.prefix, hash: k.hash, name: input.name, groups: [...new Set(input.groups)], createdAt: now, expiresAt, createdBy: input.createdBy ?? null };
+  const row = {
+    id: k.id,
+    prefix: k.prefix,
+    hash: k.hash,
+    name: input.name,
+    groups: [...new Set(input.groups)],
+    createdAt: now,
+    expiresAt,
+    createdBy: input.createdBy ?? null,
+  };
   try {
     await store.insert(row);
   } catch (err) {
@@ -109,12 +118,31 @@ export async function apikeyList(store: ApiKeyStore, now: Date = new Date()): Pr
 export const apikeyRevoke = (store: ApiKeyStore, idOrName: string, now: Date = new Date()): Promise<boolean> => store.revoke(idOrName, now);
 
 function toView(
-  r: { id: string; name: string; groups: string[]; createdAt: Date; expiresAt: Date | null; lastUsedAt: Date | null; revokedAt: Date | null; createdBy: string | null },
+  r: {
+    id: string;
+    name: string;
+    groups: string[];
+    createdAt: Date;
+    expiresAt: Date | null;
+    lastUsedAt: Date | null;
+    revokedAt: Date | null;
+    createdBy: string | null;
+  },
   now: Date,
 ): ApiKeyView {
   const state = r.revokedAt !== null ? 'revoked' : r.expiresAt !== null && r.expiresAt <= now ? 'expired' : 'active';
   const iso = (d: Date | null) => (d === null ? null : d.toISOString());
-  return { id: r.id, name: r.name, groups: r.groups, createdAt: r.createdAt.toISOString(), expiresAt: iso(r.expiresAt), lastUsedAt: iso(r.lastUsedAt), revokedAt: iso(r.revokedAt), createdBy: r.createdBy, state };
+  return {
+    id: r.id,
+    name: r.name,
+    groups: r.groups,
+    createdAt: r.createdAt.toISOString(),
+    expiresAt: iso(r.expiresAt),
+    lastUsedAt: iso(r.lastUsedAt),
+    revokedAt: iso(r.revokedAt),
+    createdBy: r.createdBy,
+    state,
+  };
 }
 
 export interface ApiKeyAuthDeps {
@@ -166,7 +194,16 @@ export function createApiKeyAuthenticator(store: ApiKeyStore, cfg: ApiKeysConfig
         lastWrite.set(row.id, t.getTime());
         await store.touch(row.id, t).catch((err: unknown) => deps.onTouchError?.(err));
       }
-      const principal: Principal = { id: `apikey:${row.id}`, name: row.name, email: null, groups: row.groups, method: 'api_key', authenticatedAt: t, apiKeyName: row.name, claims: {} };
+      const principal: Principal = {
+        id: `apikey:${row.id}`,
+        name: row.name,
+        email: null,
+        groups: row.groups,
+        method: 'api_key',
+        authenticatedAt: t,
+        apiKeyName: row.name,
+        claims: {},
+      };
       return { kind: 'ok', principal };
     },
   };

@@ -27,7 +27,11 @@ export function createApiKeyStore(db: Db): ApiKeyStore {
       return db.select().from(apiKeys).orderBy(apiKeys.createdAt);
     },
     async revoke(idOrName, at) {
-      const rows = await db.select({ id: apiKeys.id, revokedAt: apiKeys.revokedAt }).from(apiKeys).where(or(eq(apiKeys.id, idOrName), eq(apiKeys.name, idOrName))).limit(1);
+      const rows = await db
+        .select({ id: apiKeys.id, revokedAt: apiKeys.revokedAt })
+        .from(apiKeys)
+        .where(or(eq(apiKeys.id, idOrName), eq(apiKeys.name, idOrName)))
+        .limit(1);
       const row = rows[0];
       if (row === undefined) return false;
       if (row.revokedAt === null) await db.update(apiKeys).set({ revokedAt: at }).where(eq(apiKeys.id, row.id));

@@ -1,10 +1,10 @@
 // Bearer JWT authenticator (RFC 6750, RFC 7519, RFC 8725, RFC 9068): several trusted issuers, each with
 // its own keys, audience, algorithm allow-list and claim mapping; verified tokens cached within their exp.
 
-import { decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { decodeJwt, type JWTPayload, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
+import type { IdentityConfig, IssuerConfig } from '../config/identity.ts';
 import type { Authenticator, AuthInput, AuthResult, Principal } from '../core/principal.ts';
 import { principalFromClaims } from './claims.ts';
-import type { IdentityConfig, IssuerConfig } from '../config/identity.ts';
 import { fail, readAuthorization } from './credentials.ts';
 import { createIssuerKeys, type FetchLike } from './jwks.ts';
 import { VerifiedTokenCache } from './token-cache.ts';
@@ -52,7 +52,10 @@ export function tokenScopes(payload: JWTPayload): Set<string> {
 
 export function createBearerAuthenticator(config: Pick<IdentityConfig, 'issuers' | 'token_cache'>, deps: BearerDeps = {}): BearerAuthenticator {
   const now = deps.now ?? Date.now;
-  const keysFor = deps.keysFor ?? ((cfg: IssuerConfig) => createIssuerKeys(cfg, { ...(deps.fetch ? { fetch: deps.fetch } : {}), ...(deps.onJwksFetch ? { onJwksFetch: deps.onJwksFetch } : {}), now }));
+  const keysFor =
+    deps.keysFor ??
+    ((cfg: IssuerConfig) =>
+      createIssuerKeys(cfg, { ...(deps.fetch ? { fetch: deps.fetch } : {}), ...(deps.onJwksFetch ? { onJwksFetch: deps.onJwksFetch } : {}), now }));
   const byIssuer = new Map<string, TrustedIssuer>();
   for (const cfg of config.issuers) byIssuer.set(cfg.issuer, { cfg, getKey: keysFor(cfg) });
   // One cache per authenticator, i.e. per configuration: every validation input is fixed for its

@@ -38,10 +38,14 @@ export function createAuthenticatorChain(authenticators: readonly DetectingAuthe
       throw new GatewayError(400, 'multiple_credentials', 'Send exactly one Authorization header.', { headers: challenge('invalid_request') });
     }
     const auth = readAuthorization(input);
-    if (auth.kind === 'invalid') throw new GatewayError(400, 'invalid_request', 'Malformed Authorization header.', { cause: new Error(auth.why), headers: challenge('invalid_request') });
+    if (auth.kind === 'invalid')
+      throw new GatewayError(400, 'invalid_request', 'Malformed Authorization header.', { cause: new Error(auth.why), headers: challenge('invalid_request') });
     const qp = queryTokenParam(input);
     if (qp !== null) {
-      throw new GatewayError(400, 'invalid_request', 'Credentials are not accepted in the query string; use the Authorization header.', { cause: new Error(`query parameter ${qp}`), headers: challenge('invalid_request') });
+      throw new GatewayError(400, 'invalid_request', 'Credentials are not accepted in the query string; use the Authorization header.', {
+        cause: new Error(`query parameter ${qp}`),
+        headers: challenge('invalid_request'),
+      });
     }
     // Two credentials (bearer + session cookie, API key header + bearer, ...) could name two principals:
     // refuse rather than pick one (docs/security.md class 2).

@@ -1,8 +1,8 @@
 // Turning verified claims into a Principal: claim paths (Keycloak's nested `realm_access.roles`,
 // `resource_access.<client>.roles`), static group mapping, and the `<issuer>#<sub>` id. Pure.
 
-import type { AuthMethod, Principal } from '../core/principal.ts';
 import type { ClaimMapping } from '../config/identity.ts';
+import type { AuthMethod, Principal } from '../core/principal.ts';
 
 export type ClaimPath = string | readonly string[];
 

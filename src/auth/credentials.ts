@@ -69,6 +69,16 @@ export function readCookie(headers: RequestHeaders, name: string): string[] {
 /** Failure results with fixed, non-revealing detail text. */
 export const fail = {
   request: (detail: string, cause?: unknown): AuthResult => ({ kind: 'fail', code: 'invalid_request', detail, ...(cause === undefined ? {} : { cause }) }),
-  token: (cause?: unknown): AuthResult => ({ kind: 'fail', code: 'invalid_token', detail: 'The access token is invalid.', ...(cause === undefined ? {} : { cause }) }),
-  expired: (cause?: unknown): AuthResult => ({ kind: 'fail', code: 'expired_token', detail: 'The access token has expired.', ...(cause === undefined ? {} : { cause }) }),
+  token: (cause?: unknown): AuthResult => ({
+    kind: 'fail',
+    code: 'invalid_token',
+    detail: 'The access token is invalid.',
+    ...(cause === undefined ? {} : { cause }),
+  }),
+  expired: (cause?: unknown): AuthResult => ({
+    kind: 'fail',
+    code: 'expired_token',
+    detail: 'The access token has expired.',
+    ...(cause === undefined ? {} : { cause }),
+  }),
 };

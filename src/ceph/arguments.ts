@@ -13,8 +13,8 @@
 // so the pools a rule decides on are the pools the audit record names.
 
 import type { RouteMatch } from '../core/catalogue.ts';
-import type { HttpMethod } from '../core/http.ts';
 import { GatewayError } from '../core/errors.ts';
+import type { HttpMethod } from '../core/http.ts';
 
 const JSON_TYPES: ReadonlySet<string> = new Set(['application/json', 'text/javascript']);
 /** CherryPy's `request.methods_with_bodies`: the only methods whose body Ceph reads. */
@@ -46,7 +46,11 @@ export function cephReadsJsonBody(method: HttpMethod | string, contentType: stri
 export function refuseReplacedPathParams(route: RouteMatch, query: Readonly<Record<string, readonly string[]>>): void {
   for (const name of route.operation?.pathParams ?? []) {
     if (query[name] !== undefined) {
-      throw new GatewayError(400, 'ambiguous_request', `Path parameter ${name} must not also be given in the query string: Ceph would act on the query's value.`);
+      throw new GatewayError(
+        400,
+        'ambiguous_request',
+        `Path parameter ${name} must not also be given in the query string: Ceph would act on the query's value.`,
+      );
     }
   }
 }
@@ -73,7 +77,10 @@ export function parseImageSpec(v: string): ImageSpec | null {
 }
 
 /** The body as Ceph merges it: nothing, a JSON value, or a body the gateway cannot read as Ceph would (why). */
-export type BodyArguments = { readonly kind: 'none' } | { readonly kind: 'json'; readonly value: unknown } | { readonly kind: 'unreadable'; readonly why: string };
+export type BodyArguments =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'json'; readonly value: unknown }
+  | { readonly kind: 'unreadable'; readonly why: string };
 
 export type ArgumentSource = 'path' | 'query' | 'body';
 

@@ -3,14 +3,14 @@
 
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { ClusterConfig } from '../config/ceph.ts';
 import { resolveSecret, secretRefOf } from '../config/secrets.ts';
+import { GatewayError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
 import type { UpstreamResponse } from '../core/upstream.ts';
 import type { ForwardOptions } from '../proxy/forward.ts';
-import { GatewayError } from '../core/errors.ts';
-import type { ClusterConfig } from '../config/ceph.ts';
 import { createMgrPool, type MgrPool, type Probe } from './mgr-pool.ts';
 import { isStandbyAnswer } from './request-prep.ts';
-import type { Logger } from '../core/logger.ts';
 import type { TokenAccount } from './tokens.ts';
 import { cephMediaType, VersionMemory } from './versions.ts';
 

@@ -42,7 +42,8 @@ function replay(b: Buffered, shared: 'coalesced' | 'cached' | undefined): Upstre
 export function createCoalescingUpstream(inner: Upstream, clusters: readonly ClusterConfig[], now: () => number = Date.now): Upstream {
   const rules = new Map<string, ClusterRule>();
   for (const c of clusters) {
-    if (c.coalesce.routes.length > 0) rules.set(c.name, { routes: new Set(c.coalesce.routes), cacheMs: c.coalesce.micro_cache_ms, maxBody: c.coalesce.max_body_bytes });
+    if (c.coalesce.routes.length > 0)
+      rules.set(c.name, { routes: new Set(c.coalesce.routes), cacheMs: c.coalesce.micro_cache_ms, maxBody: c.coalesce.max_body_bytes });
   }
   if (rules.size === 0) return inner;
   const inflight = new Map<string, Promise<Buffered | null>>();

@@ -26,7 +26,11 @@ export function releaseFromSpec(spec: unknown): CephRelease | null {
   }
   let best: { release: CephRelease; score: number } | null = null;
   for (const release of RELEASES) {
-    const ops = new Set(loadCatalogue(release).operations.filter((o) => !o.template.startsWith('/docs') && !o.template.startsWith('/ui-api')).map((o) => `${o.method} ${o.template}`));
+    const ops = new Set(
+      loadCatalogue(release)
+        .operations.filter((o) => !o.template.startsWith('/docs') && !o.template.startsWith('/ui-api'))
+        .map((o) => `${o.method} ${o.template}`),
+    );
     let both = 0;
     for (const k of seen) if (ops.has(k)) both++;
     const score = both / (seen.size + ops.size - both);

@@ -2,8 +2,8 @@
 // parameters. Unknown routes are refused (404 unknown_route) unless the cluster allows them explicitly.
 
 import type { RouteMatch } from '../core/catalogue.ts';
-import type { HttpMethod, RequestTarget } from '../core/http.ts';
 import { GatewayError } from '../core/errors.ts';
+import type { HttpMethod, RequestTarget } from '../core/http.ts';
 import type { RouteCatalogue } from './catalogue.ts';
 import { decodeSegment } from './path-decode.ts';
 

@@ -156,7 +156,8 @@ export function createTokenManager(o: TokenManagerOptions): TokenManager {
   return {
     getToken(cluster, account) {
       const cred = o.accounts.get(cluster)?.get(account);
-      if (cred === undefined) return Promise.reject(new GatewayError(503, 'ceph_unavailable', `No Ceph account ${account} is configured for cluster ${cluster}.`));
+      if (cred === undefined)
+        return Promise.reject(new GatewayError(503, 'ceph_unavailable', `No Ceph account ${account} is configured for cluster ${cluster}.`));
       const s = slotOf(cluster, account);
       if (s.token !== null && now() < s.renewAt) {
         o.onCacheHit?.(cluster);

@@ -2,18 +2,18 @@
 // version, and the few safe retries (401 -> one re-login, 415 -> one learned version, dead mgr -> one other mgr).
 
 import { Readable } from 'node:stream';
+import type { CephConfig } from '../config/ceph.ts';
 import type { CephRelease } from '../core/catalogue.ts';
+import { GatewayError } from '../core/errors.ts';
+import { SAFE_METHODS } from '../core/http.ts';
+import type { Logger } from '../core/logger.ts';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from '../core/upstream.ts';
 import { createDispatcher, type forward } from '../proxy/forward.ts';
 import { neverReachedUpstream } from '../proxy/upstream-errors.ts';
-import { GatewayError } from '../core/errors.ts';
 import { type ClusterRuntime, createClusterRuntime, loginExchange, readCapped } from './cluster-runtime.ts';
-import type { CephConfig } from '../config/ceph.ts';
 import { isStandbyAnswer, stripLoginTtl, upstreamHeaders, withoutSetCookie } from './request-prep.ts';
-import type { Logger } from '../core/logger.ts';
 import { createTokenManager, type TokenManager } from './tokens.ts';
 import { negotiate, rewriteContentType, routeKey, versionFrom415 } from './versions.ts';
-import { SAFE_METHODS } from '../core/http.ts';
 
 export { detectRelease } from './release.ts';
 
@@ -39,7 +39,11 @@ export type { CephRelease };
 
 export function createCephUpstream(config: CephConfig, deps: CephUpstreamDeps): CephUpstream {
   const runtimes = new Map<string, ClusterRuntime>();
-  for (const c of config.clusters) runtimes.set(c.name, createClusterRuntime(c, { createDispatcher: deps.createDispatcher ?? createDispatcher, log: deps.log, ...(deps.now ? { now: deps.now } : {}) }));
+  for (const c of config.clusters)
+    runtimes.set(
+      c.name,
+      createClusterRuntime(c, { createDispatcher: deps.createDispatcher ?? createDispatcher, log: deps.log, ...(deps.now ? { now: deps.now } : {}) }),
+    );
   const defaultCluster = config.default_cluster ?? config.clusters[0]?.name;
 
   // Per-cluster login policy: the token manager takes one, so each cluster gets its own manager.
@@ -51,7 +55,12 @@ export function createCephUpstream(config: CephConfig, deps: CephUpstreamDeps): 
       createTokenManager({
         http: (_cluster, body) => loginExchange(rt, deps.forward, body),
         accounts: new Map([[name, rt.accounts]]),
-        policy: { maxCredentialFailures: l.max_credential_failures, backoffBaseMs: l.backoff_base_ms, backoffMaxMs: l.backoff_max_ms, refreshBeforeExpMs: l.refresh_before_exp_s * 1000 },
+        policy: {
+          maxCredentialFailures: l.max_credential_failures,
+          backoffBaseMs: l.backoff_base_ms,
+          backoffMaxMs: l.backoff_max_ms,
+          refreshBeforeExpMs: l.refresh_before_exp_s * 1000,
+        },
         log: deps.log,
         ...(deps.now ? { now: deps.now } : {}),
         ...(deps.onLogin ? { onLogin: deps.onLogin } : {}),
@@ -103,7 +112,8 @@ async function sendToCluster(rt: ClusterRuntime, tokens: TokenManager, deps: Cep
   const needsToken = op === null || !op.unauthenticated;
   const user = req.userCredential;
   const account = user ? null : (req.cephAccount ?? rt.config.default_account ?? null);
-  if (needsToken && user === undefined && account === null) throw new GatewayError(503, 'ceph_unavailable', 'No Ceph account is configured to serve this request.');
+  if (needsToken && user === undefined && account === null)
+    throw new GatewayError(503, 'ceph_unavailable', 'No Ceph account is configured to serve this request.');
   const template = op?.template ?? (req.pathAndQuery.split('?')[0] as string);
   const body = op?.id === 'Auth.create' ? stripLoginTtl(req.body) : req.body;
 
@@ -143,7 +153,8 @@ async function sendToCluster(rt: ClusterRuntime, tokens: TokenManager, deps: Cep
       // A standby took the request: it did nothing, so any method may go to the active mgr. Never leaked.
       await readCapped(res.body, 0);
       rt.pool.markDown(origin, `answered ${res.status} (standby)`);
-      if (failedOver) throw new GatewayError(503, 'ceph_unavailable', 'The Ceph mgr is changing over.', { headers: { 'Retry-After': '2' }, extra: { retry_after: 2 } });
+      if (failedOver)
+        throw new GatewayError(503, 'ceph_unavailable', 'The Ceph mgr is changing over.', { headers: { 'Retry-After': '2' }, extra: { retry_after: 2 } });
       failedOver = true;
       continue;
     }
@@ -165,7 +176,8 @@ async function sendToCluster(rt: ClusterRuntime, tokens: TokenManager, deps: Cep
       const learned = versionFrom415(text.toString('utf8'));
       if (learned === null || learned === neg.version) return respond({ ...res, body: Readable.from([text]) }, neg.plainJson);
       const key = routeKey(req.method, template);
-      if (rt.versions.learn(key, learned)) deps.log.warn({ cluster: rt.config.name, route: key, sent: neg.version, learned }, 'ceph endpoint version differs from the catalogue; learned');
+      if (rt.versions.learn(key, learned))
+        deps.log.warn({ cluster: rt.config.name, route: key, sent: neg.version, learned }, 'ceph endpoint version differs from the catalogue; learned');
       neg = negotiate({ clientAccept: req.clientAccept, method: req.method, operation: op, template, pins: {}, learned: rt.versions });
       relearned = true;
       continue;

@@ -2,8 +2,8 @@
 // Accept per request and answers 415 to `application/json`, `*/*`, nothing or a list (docs/ceph-facts.md "Versioning").
 
 import type { CatalogueOperation } from '../core/catalogue.ts';
-import type { HttpMethod } from '../core/http.ts';
 import { GatewayError } from '../core/errors.ts';
+import type { HttpMethod } from '../core/http.ts';
 
 const CEPH_MEDIA = /^application\/vnd\.ceph\.api\.v(\d{1,3})\.(\d{1,3})\+json$/i;
 const CEPH_MEDIA_PREFIX = /^application\/vnd\.ceph\.api\./i;
@@ -27,7 +27,8 @@ export function clientVersion(accept: string | null): string | null {
     const type = item.split(';')[0]?.trim() ?? '';
     if (!CEPH_MEDIA_PREFIX.test(type)) continue;
     const v = parseCephMediaType(type);
-    if (v === null) throw new GatewayError(415, 'unsupported_media_type', 'Unsupported Ceph API media type in Accept.', { extra: { accept: type.slice(0, 100) } });
+    if (v === null)
+      throw new GatewayError(415, 'unsupported_media_type', 'Unsupported Ceph API media type in Accept.', { extra: { accept: type.slice(0, 100) } });
     return v;
   }
   return null;

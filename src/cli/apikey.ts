@@ -30,14 +30,19 @@ export async function apikeyCommand(args: string[]): Promise<number> {
   try {
     const store = createApiKeyStore(database.db);
     if (verb === 'create') {
-      const groups = (values.groups ?? '').split(',').map((g) => g.trim()).filter(Boolean);
+      const groups = (values.groups ?? '')
+        .split(',')
+        .map((g) => g.trim())
+        .filter(Boolean);
       const { key, view } = await apikeyCreate(
         store,
         { name: values.name as string, groups, ...(values.expires ? { expires: values.expires } : {}), createdBy: 'cli' },
         { maxLifetimeDays: loaded.config.identity.api_keys.max_lifetime_days },
       );
       console.log(key);
-      console.error(`created API key ${view.id} (${view.name}) for groups [${view.groups.join(', ')}], expires ${view.expiresAt ?? 'never'}; it is shown only now`);
+      console.error(
+        `created API key ${view.id} (${view.name}) for groups [${view.groups.join(', ')}], expires ${view.expiresAt ?? 'never'}; it is shown only now`,
+      );
       return 0;
     }
     if (verb === 'list') {

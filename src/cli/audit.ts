@@ -1,8 +1,8 @@
 // `cephgate migrate` and `cephgate audit verify|export|prune`, on the configured database.
 
 import { createWriteStream } from 'node:fs';
-import type { AuditFilter } from '../audit/query.ts';
 import { auditExport, auditPrune, auditVerify, runMigrations } from '../audit/cli-commands.ts';
+import type { AuditFilter } from '../audit/query.ts';
 import { config, databaseOptions, parse, UsageError } from './common.ts';
 import { HELP } from './usage.ts';
 
@@ -25,8 +25,17 @@ function isoDate(name: string, v: string | undefined): Date | undefined {
 export async function auditCommand(args: string[]): Promise<number> {
   const [verb, ...rest] = args;
   const { values } = parse(rest, {
-    format: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, out: { type: 'string' }, 'older-than': { type: 'string' },
-    key: { type: 'string' }, principal: { type: 'string' }, cluster: { type: 'string' }, pool: { type: 'string' }, operation: { type: 'string' }, decision: { type: 'string' },
+    format: { type: 'string' },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    out: { type: 'string' },
+    'older-than': { type: 'string' },
+    key: { type: 'string' },
+    principal: { type: 'string' },
+    cluster: { type: 'string' },
+    pool: { type: 'string' },
+    operation: { type: 'string' },
+    decision: { type: 'string' },
   });
   if (values.help || verb === undefined || verb === '--help' || verb === '-h') {
     console.log(HELP.audit);
@@ -46,9 +55,12 @@ export async function auditCommand(args: string[]): Promise<number> {
       const to = isoDate('until', values.until);
       if (values.decision !== undefined && values.decision !== 'allow' && values.decision !== 'deny') throw new UsageError('--decision must be allow or deny');
       const filter: AuditFilter = {
-        ...(from ? { from } : {}), ...(to ? { to } : {}),
-        ...(values.principal ? { principal: values.principal } : {}), ...(values.cluster ? { cluster: values.cluster } : {}),
-        ...(values.pool ? { pool: values.pool } : {}), ...(values.operation ? { operation: values.operation } : {}),
+        ...(from ? { from } : {}),
+        ...(to ? { to } : {}),
+        ...(values.principal ? { principal: values.principal } : {}),
+        ...(values.cluster ? { cluster: values.cluster } : {}),
+        ...(values.pool ? { pool: values.pool } : {}),
+        ...(values.operation ? { operation: values.operation } : {}),
         ...(values.decision ? { decision: values.decision as 'allow' | 'deny' } : {}),
       };
       const out = values.out ? createWriteStream(values.out) : process.stdout;

@@ -1,8 +1,8 @@
 // Shared by the CLI commands: argument parsing with one-line errors, and configuration loading.
 
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, type LoadedConfig, loadConfig } from '../config/load.ts';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { databaseLocation } from '../config/database-url.ts';
+import { ConfigError, type LoadedConfig, loadConfig } from '../config/load.ts';
 import type { DatabaseOptions } from '../db/database.ts';
 
 export class UsageError extends Error {}

@@ -14,7 +14,12 @@ const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 export async function policyCommand(args: string[]): Promise<number> {
   const [verb, ...rest] = args;
   const { values } = parse(rest, {
-    dir: { type: 'string' }, principal: { type: 'string' }, method: { type: 'string' }, path: { type: 'string' }, body: { type: 'string' }, json: { type: 'boolean' },
+    dir: { type: 'string' },
+    principal: { type: 'string' },
+    method: { type: 'string' },
+    path: { type: 'string' },
+    body: { type: 'string' },
+    json: { type: 'boolean' },
   });
   if (values.help || verb === undefined || verb === '--help' || verb === '-h') {
     console.log(HELP.policy);
@@ -49,8 +54,12 @@ export async function policyCommand(args: string[]): Promise<number> {
       }
       if (typeof principal?.id !== 'string' || !Array.isArray(principal.groups)) throw new UsageError('--principal needs "id" (string) and "groups" (list)');
       return policyExplain({
-        ...common, principal, method: method as HttpMethod, path: values.path,
-        ...(values.body ? { body: readFileSync(values.body) } : {}), ...(values.json ? { json: true } : {}),
+        ...common,
+        principal,
+        method: method as HttpMethod,
+        path: values.path,
+        ...(values.body ? { body: readFileSync(values.body) } : {}),
+        ...(values.json ? { json: true } : {}),
       });
     }
     default:

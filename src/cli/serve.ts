@@ -23,7 +23,11 @@ export async function serveCommand(args: string[]): Promise<number> {
   const admin = cfg.admin.enabled ? createAdminServer(gw.admin) : null;
   const adm = admin ? await listen(admin, cfg.admin.listen.host, cfg.admin.listen.port) : null;
   log.info(
-    { public: `${cfg.server.tls ? 'https' : 'http'}://${pub.host}:${pub.port}`, admin: adm ? `http://${adm.host}:${adm.port}` : 'disabled', policy_version: gw.policies.current.version },
+    {
+      public: `${cfg.server.tls ? 'https' : 'http'}://${pub.host}:${pub.port}`,
+      admin: adm ? `http://${adm.host}:${adm.port}` : 'disabled',
+      policy_version: gw.policies.current.version,
+    },
     'cephgate is listening',
   );
 

@@ -2,8 +2,8 @@
 // service accounts whose credentials the gateway exchanges for Ceph tokens, and route options.
 
 import { z } from 'zod';
-import { secretRefShape } from './secrets.ts';
 import { nativeLoginSchema } from './native-login.ts';
+import { secretRefShape } from './secrets.ts';
 
 const versionString = z.string().regex(/^\d+\.\d+$/, 'must look like 1.0');
 
@@ -77,7 +77,11 @@ export const clusterSchema = z
       .object({
         routes: z.array(z.string().regex(/^GET \/\S+$/, 'must look like "GET /api/health/full"')).default([]),
         micro_cache_ms: z.number().int().min(0).max(10000).default(0),
-        max_body_bytes: z.number().int().positive().default(8 * 1048576),
+        max_body_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(8 * 1048576),
       })
       .strict()
       .default({ routes: [], micro_cache_ms: 0, max_body_bytes: 8 * 1048576 }),

@@ -83,7 +83,10 @@ export const browserLoginSchema = z
 export const sessionsSchema = z
   .object({
     /** Cookie name; `__Host-` prefixed unless the public URL is plain http on loopback (dev). */
-    cookie_name: z.string().regex(/^[A-Za-z0-9_-]+$/).default('cephgate_session'),
+    cookie_name: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .default('cephgate_session'),
     /** Absolute session lifetime in seconds. */
     ttl_seconds: z.number().int().positive().default(28800),
     /** Groups are refreshed from the IdP (refresh token grant) at most this often; a failed refresh ends the session. */
@@ -98,7 +101,10 @@ export const apiKeysSchema = z
   .object({
     enabled: z.boolean().default(true),
     /** Header carrying the key: `authorization` (`Bearer cgk_...`) or another header name (value = the key). */
-    header: z.string().regex(/^[a-z0-9-]+$/, 'lower-case header name').default('authorization'),
+    header: z
+      .string()
+      .regex(/^[a-z0-9-]+$/, 'lower-case header name')
+      .default('authorization'),
     /** Minimum seconds between two writes of a key's last-used time. */
     last_used_write_interval_seconds: z.number().int().min(0).default(60),
     /** Longest lifetime a key may be created with, in days. */
@@ -143,7 +149,11 @@ export const identityConfigSchema = z
       }
       const s = cfg.sessions;
       if (s.encryption_key === undefined && s.encryption_key_env === undefined && s.encryption_key_file === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['sessions', 'encryption_key_env'], message: 'browser login needs sessions.encryption_key_env or encryption_key_file' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sessions', 'encryption_key_env'],
+          message: 'browser login needs sessions.encryption_key_env or encryption_key_file',
+        });
       }
     }
   })

@@ -10,12 +10,22 @@ export const nativeLoginSchema = z
   .object({
     enabled: z.boolean().default(false),
     /** Lifetime of a gateway token; never longer than the Ceph token it stands for (Ceph's default 28800 s). */
-    token_ttl_seconds: z.number().int().min(60).max(7 * 86400).default(28800),
+    token_ttl_seconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 86400)
+      .default(28800),
     /** Ceph username -> gateway groups (what policies see). Users not listed get `default_groups`. */
     groups: z.record(z.string().min(1), z.array(z.string().min(1))).default({}),
     default_groups: z.array(z.string().min(1)).default(['ceph-native']),
     /** Failed logins per Ceph user within `failure_window_seconds` before 429 without asking Ceph. */
-    max_failures_per_user: z.number().int().min(1).max(CEPH_LOCKOUT_ATTEMPTS - 1).default(5),
+    max_failures_per_user: z
+      .number()
+      .int()
+      .min(1)
+      .max(CEPH_LOCKOUT_ATTEMPTS - 1)
+      .default(5),
     /** Failed logins per client address (any user) within the window: stops username spraying. */
     max_failures_per_client: z.number().int().min(1).default(20),
     failure_window_seconds: z.number().int().positive().default(900),
@@ -24,7 +34,12 @@ export const nativeLoginSchema = z
      * counter never decays (only a success resets it), so a windowed limit alone would let a slow attacker
      * reach 10. Must stay below Ceph's lock-out count.
      */
-    max_consecutive_failures: z.number().int().min(1).max(CEPH_LOCKOUT_ATTEMPTS - 1).default(8),
+    max_consecutive_failures: z
+      .number()
+      .int()
+      .min(1)
+      .max(CEPH_LOCKOUT_ATTEMPTS - 1)
+      .default(8),
     /** Live gateway tokens kept in memory; the oldest is dropped beyond this. */
     max_sessions: z.number().int().positive().default(10000),
   })

@@ -4,8 +4,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { auditConfigSchema } from './audit.ts';
-import { identityConfigSchema } from './identity.ts';
 import { cephConfigSchema } from './ceph.ts';
+import { identityConfigSchema } from './identity.ts';
 import { policyConfigSchema } from './policy.ts';
 
 const port = z.number().int().min(0).max(65535);

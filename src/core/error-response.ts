@@ -2,11 +2,15 @@
 // with the logging that goes with it; used by both entry points (server/request-listener.ts for the
 // Ceph API, web/app.ts's onError for the gateway's own pages).
 
-import type { RequestState } from './request-state.ts';
-import { type ErrorBody, GatewayError, errorBody } from './errors.ts';
+import { type ErrorBody, errorBody, GatewayError } from './errors.ts';
 import type { Logger } from './logger.ts';
+import type { RequestState } from './request-state.ts';
 
-export function errorResponse(err: unknown, state: RequestState | undefined, log: Logger): { status: number; body: ErrorBody; headers: Record<string, string> } {
+export function errorResponse(
+  err: unknown,
+  state: RequestState | undefined,
+  log: Logger,
+): { status: number; body: ErrorBody; headers: Record<string, string> } {
   const requestId = state?.requestId ?? 'none';
   const { status, body, headers } = errorBody(err, requestId);
   if (state) state.errorCode = body.code;

@@ -66,7 +66,11 @@ export class GatewayError extends Error {
  * (fail closed), and the caller may retry after the Retry-After seconds.
  */
 export function auditUnavailable(detail: string, cause?: unknown): GatewayError {
-  return new GatewayError(503, 'audit_unavailable', detail, { cause, headers: { 'Retry-After': String(AUDIT_RETRY_AFTER_S) }, extra: { retry_after: AUDIT_RETRY_AFTER_S } });
+  return new GatewayError(503, 'audit_unavailable', detail, {
+    cause,
+    headers: { 'Retry-After': String(AUDIT_RETRY_AFTER_S) },
+    extra: { retry_after: AUDIT_RETRY_AFTER_S },
+  });
 }
 const AUDIT_RETRY_AFTER_S = 5;
 

@@ -11,7 +11,6 @@ export interface BodyLimits {
   readonly timeoutMs: number;
 }
 
-
 function tooLarge(max: number): GatewayError {
   return new GatewayError(413, 'body_too_large', `request body exceeds ${max} bytes`, { headers: { Connection: 'close' } });
 }

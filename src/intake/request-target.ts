@@ -37,7 +37,10 @@ export function decodeComponent(raw: string, plusIsSpace = false): string {
     return text;
   }
   if (BAD_PERCENT.test(text)) throw invalid('malformed percent-encoding');
-  const bytes = Buffer.from(text.replace(/%([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16))), 'latin1');
+  const bytes = Buffer.from(
+    text.replace(/%([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16))),
+    'latin1',
+  );
   let decoded: string;
   try {
     decoded = utf8.decode(bytes);
@@ -66,7 +69,8 @@ const IMAGE_MAP = /^[0-9]+,[0-9]+/;
 export function parseCephQuery(rawQuery: string): Record<string, string[]> {
   const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   if (rawQuery === '') return out;
-  if (IMAGE_MAP.test(rawQuery)) throw new GatewayError(400, 'ambiguous_request', 'A query that starts with digits,digits is read by Ceph as image-map coordinates; it is not accepted.');
+  if (IMAGE_MAP.test(rawQuery))
+    throw new GatewayError(400, 'ambiguous_request', 'A query that starts with digits,digits is read by Ceph as image-map coordinates; it is not accepted.');
   for (const part of rawQuery.split('&')) {
     for (const pair of part.split(';')) {
       if (pair === '') continue;

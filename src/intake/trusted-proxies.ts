@@ -38,7 +38,11 @@ export function createTrustedProxies(entries: readonly string[]): TrustedProxies
 export function clientAddress(peer: string, xff: readonly string[] | undefined, trusted: TrustedProxies): string {
   const p = normalizeAddress(peer);
   if (!xff || xff.length === 0 || !trusted.isTrusted(p)) return p;
-  const hops = xff.join(',').split(',').map((s) => s.trim()).filter(Boolean);
+  const hops = xff
+    .join(',')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = normalizeAddress(hops[i] as string);
     if (isIP(hop) === 0) return p; // garbage from the client side: fall back to the proxy itself

@@ -12,7 +12,8 @@ import { withTimeout } from '../core/timeout.ts';
 import type { PipelineDeps } from './deps.ts';
 
 /** The store bounds its own waits; this bound holds even for a sink that never answers. */
-const withinAuditBound = (deps: PipelineDeps, write: Promise<void>, what: string): Promise<void> => withTimeout(write, deps.config.audit.intent_timeout_ms, what);
+const withinAuditBound = (deps: PipelineDeps, write: Promise<void>, what: string): Promise<void> =>
+  withTimeout(write, deps.config.audit.intent_timeout_ms, what);
 
 /**
  * Commits the intent before anything is forwarded and returns its id. When it cannot be committed the
@@ -36,14 +37,25 @@ export async function auditIntent(deps: PipelineDeps, state: RequestState, metho
 }
 
 export async function auditOutcome(
-  deps: PipelineDeps, id: string, forwardedAt: Date, upstreamStatus: number | null, status: number, answer: Buffer | null, err: unknown,
+  deps: PipelineDeps,
+  id: string,
+  forwardedAt: Date,
+  upstreamStatus: number | null,
+  status: number,
+  answer: Buffer | null,
+  err: unknown,
 ): Promise<void> {
   const started = performance.now();
   const ceph = cephAnswer(status, answer);
   try {
     await deps.audit.recordOutcome(id, {
-      forwardedAt, completedAt: deps.now(), upstreamStatus, status,
-      cephErrorDetail: ceph.detail, cephErrorCode: ceph.code, cephTask: ceph.task,
+      forwardedAt,
+      completedAt: deps.now(),
+      upstreamStatus,
+      status,
+      cephErrorDetail: ceph.detail,
+      cephErrorCode: ceph.code,
+      cephTask: ceph.task,
       errorCode: err instanceof GatewayError ? err.code : err ? 'internal_error' : null,
     });
   } catch (e) {
@@ -66,7 +78,13 @@ export async function recordRefusal(deps: PipelineDeps, state: RequestState, met
  * Runs a stage of the pipeline; a refusal it throws is recorded (who tried what) before it is answered.
  * `body` is what the record shows of the request's body so far.
  */
-export async function orRecordRefusal<T>(deps: PipelineDeps, state: RequestState, method: string, body: Buffer | null, stage: () => T | Promise<T>): Promise<T> {
+export async function orRecordRefusal<T>(
+  deps: PipelineDeps,
+  state: RequestState,
+  method: string,
+  body: Buffer | null,
+  stage: () => T | Promise<T>,
+): Promise<T> {
   try {
     return await stage();
   } catch (err) {

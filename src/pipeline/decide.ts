@@ -2,8 +2,8 @@
 // exception in the policy engine must never become "allowed", docs/security.md class 7), and refuses
 // what is denied with 403 and the deciding rule.
 
-import { GatewayError } from '../core/errors.ts';
 import type { Decision, PolicyEngine, PolicyInput } from '../core/decision.ts';
+import { GatewayError } from '../core/errors.ts';
 import { failedDecision } from '../policy/engine.ts';
 import type { PipelineDeps } from './deps.ts';
 

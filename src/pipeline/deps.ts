@@ -2,14 +2,14 @@
 // by tests (doubles). Nothing here is constructed per request.
 
 import type { Config } from '../config/schema.ts';
-import type { Logger } from '../core/logger.ts';
-import type { Metrics } from '../core/metrics.ts';
 import type { AuditSink } from '../core/audit.ts';
 import type { RouteMatch } from '../core/catalogue.ts';
 import type { PolicyEngine } from '../core/decision.ts';
-import type { HttpMethod, RequestTarget } from '../core/http.ts';
-import type { AuthInput, Principal } from '../core/principal.ts';
 import type { LocalAnswer } from '../core/exchange.ts';
+import type { HttpMethod, RequestTarget } from '../core/http.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Metrics } from '../core/metrics.ts';
+import type { AuthInput, Principal } from '../core/principal.ts';
 import type { Upstream } from '../core/upstream.ts';
 import type { TrustedProxies } from '../intake/trusted-proxies.ts';
 

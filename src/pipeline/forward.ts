@@ -33,7 +33,10 @@ export async function forwardToCeph(deps: PipelineDeps, x: Exchange, f: Forwardi
       method: f.method,
       pathAndQuery: upstreamPathAndQuery(state.target),
       headers: upstreamRequestHeaders(state.headers, {
-        requestId: state.requestId, clientIp: state.clientIp, fromTrustedProxy: state.fromTrustedProxy, ...origin(x.secure),
+        requestId: state.requestId,
+        clientIp: state.clientIp,
+        fromTrustedProxy: state.fromTrustedProxy,
+        ...origin(x.secure),
       }),
       body: f.body,
       operation: f.route.operation,

@@ -3,12 +3,12 @@
 // refusals are recorded like any refusal, and changes of gateway state are recorded before they
 // happen, like Ceph mutations. Framework-free: the web layer calls it through core/gateway-operations.ts.
 
+import { v7 as uuidv7 } from 'uuid';
 import { intentOf } from '../audit/intent.ts';
 import { auditUnavailable } from '../core/errors.ts';
 import type { GatewayAuthorizer } from '../core/gateway-operations.ts';
 import { MUTATING_METHODS } from '../core/http.ts';
 import { gatewayPolicyInput } from '../policy/gateway-operations.ts';
-import { v7 as uuidv7 } from 'uuid';
 import { orRecordRefusal } from './audit-steps.ts';
 import { decideSafely, refusalOf } from './decide.ts';
 import type { PipelineDeps } from './deps.ts';

@@ -32,7 +32,15 @@ export function createProxyHandler(deps: PipelineDeps): (x: Exchange) => Promise
     const principal = await orRecordRefusal(deps, state, method, null, () => authenticate(deps, state, method));
     const route = await orRecordRefusal(deps, state, method, null, () => checkedRoute(deps, state, matched));
     const body = await orRecordRefusal(deps, state, method, null, () => readBody(x, method, bodyLimits));
-    const decision = decideSafely(deps, { principal, method, route, query: state.target.query, body, contentType: state.headers.get('content-type')?.[0] ?? null, now: deps.now() });
+    const decision = decideSafely(deps, {
+      principal,
+      method,
+      route,
+      query: state.target.query,
+      body,
+      contentType: state.headers.get('content-type')?.[0] ?? null,
+      now: deps.now(),
+    });
     state.decision = decision;
     await orRecordRefusal(deps, state, method, body, () => {
       const refused = refusalOf(decision);
@@ -114,7 +122,8 @@ async function readBody(x: Exchange, method: HttpMethod, limits: { maxBytes: num
   const { headers } = x.state;
   const type = headers.get('content-type')?.[0];
   const hasBody = headers.has('content-length') || headers.has('transfer-encoding');
-  if (hasBody && type !== undefined && cephParsesAsForm(type)) throw new GatewayError(415, 'unsupported_media_type', 'form-encoded and multipart bodies are not accepted; send JSON');
+  if (hasBody && type !== undefined && cephParsesAsForm(type))
+    throw new GatewayError(415, 'unsupported_media_type', 'form-encoded and multipart bodies are not accepted; send JSON');
   return await readRequestBody(x.body, headers, method, limits);
 }
 

@@ -42,9 +42,7 @@ const caseSchema = z
         now: z.string().datetime().optional(),
       })
       .strict(),
-    expect: z
-      .object({ effect: z.enum(['allow', 'deny']), rule: z.string().nullable().optional(), ceph_account: z.string().nullable().optional() })
-      .strict(),
+    expect: z.object({ effect: z.enum(['allow', 'deny']), rule: z.string().nullable().optional(), ceph_account: z.string().nullable().optional() }).strict(),
   })
   .strict();
 
@@ -107,7 +105,8 @@ export function runPolicyTests(opts: PolicyTestOptions): PolicyTestResult[] {
       const problems: string[] = [];
       if (d.effect !== tc.expect.effect) problems.push(`expected ${tc.expect.effect}, got ${d.effect} (${d.reason})`);
       if (tc.expect.rule !== undefined && d.ruleId !== tc.expect.rule) problems.push(`expected rule ${tc.expect.rule ?? 'none'}, got ${d.ruleId ?? 'none'}`);
-      if (tc.expect.ceph_account !== undefined && d.cephAccount !== tc.expect.ceph_account) problems.push(`expected ceph_account ${tc.expect.ceph_account}, got ${d.cephAccount}`);
+      if (tc.expect.ceph_account !== undefined && d.cephAccount !== tc.expect.ceph_account)
+        problems.push(`expected ceph_account ${tc.expect.ceph_account}, got ${d.cephAccount}`);
       out.push({ file: src.file, line, name: tc.name, ok: problems.length === 0, message: problems.join('; ') });
     }
   }

@@ -7,10 +7,10 @@ import { loadCatalogue } from '../ceph/catalogue.ts';
 import type { CephRelease } from '../core/catalogue.ts';
 import type { HttpMethod } from '../core/http.ts';
 import type { AuthMethod } from '../core/principal.ts';
+import { buildInput, runPolicyTests } from './case-runner.ts';
 import type { CompiledPolicy } from './engine.ts';
 import { loadPolicyDir, POLICY_FILE } from './files.ts';
 import { formatIssue } from './model.ts';
-import { buildInput, runPolicyTests } from './case-runner.ts';
 
 export interface PolicyCliOptions {
   readonly dir: string;
@@ -104,7 +104,12 @@ export function policyExplain(o: PolicyExplainCliOptions): number {
     claims: {},
   };
   const input = buildInput(
-    { method: o.method, path: o.path, ...(o.cluster === undefined ? {} : { cluster: o.cluster }), ...(o.contentType === undefined ? {} : { content_type: o.contentType }) },
+    {
+      method: o.method,
+      path: o.path,
+      ...(o.cluster === undefined ? {} : { cluster: o.cluster }),
+      ...(o.contentType === undefined ? {} : { content_type: o.contentType }),
+    },
     principal,
     { catalogue: loadCatalogue((o.releases ?? ALL)[0] ?? 'reef'), ...(o.defaultCluster === undefined ? {} : { defaultCluster: o.defaultCluster }) },
   );
@@ -115,7 +120,8 @@ export function policyExplain(o: PolicyExplainCliOptions): number {
   const ex = engine.explain(o.body === undefined ? input : { ...input, body: o.body, contentType: o.contentType ?? 'application/json' });
   if (o.json === true) out(JSON.stringify(ex, null, 2));
   else {
-    for (const r of ex.rules) out(`${r.matched ? 'MATCH' : 'no   '} ${r.effect} ${r.ruleId}${r.mode === 'shadow' ? ' (shadow)' : ''} [${r.file}:${r.line}]: ${r.reasons.join('; ')}`);
+    for (const r of ex.rules)
+      out(`${r.matched ? 'MATCH' : 'no   '} ${r.effect} ${r.ruleId}${r.mode === 'shadow' ? ' (shadow)' : ''} [${r.file}:${r.line}]: ${r.reasons.join('; ')}`);
     out(`=> ${ex.decision.effect} (${ex.decision.reason})${ex.decision.cephAccount ? ` as ${ex.decision.cephAccount}` : ''}`);
   }
   return ex.decision.effect === 'allow' ? 0 : 1;

@@ -4,8 +4,8 @@
 
 import { createHash } from 'node:crypto';
 import type { HttpMethod } from '../core/http.ts';
-import { compileCondition } from './conditions.ts';
 import type { Bucket } from './bucket.ts';
+import { compileCondition } from './conditions.ts';
 import { CompiledPolicy, opKey } from './engine.ts';
 import type { CompiledCondition, CompiledRule, PolicyLoadIssue, PolicyLoadOptions } from './model.ts';
 import { type ParsedRule, type PolicySource, parsePolicySources } from './parse.ts';
@@ -44,7 +44,8 @@ export function compilePolicySources(sources: readonly PolicySource[], opts: Pol
       if (account !== null) {
         const clusters = r.clusters ?? Object.keys(known);
         const missing = clusters.filter((c) => Object.hasOwn(known, c) && !known[c]?.includes(account));
-        if (missing.length > 0 || clusters.length === 0) problem(['ceph_account'], `unknown Ceph account ${account}${missing.length > 0 ? ` in cluster ${missing.join(', ')}` : ''}`);
+        if (missing.length > 0 || clusters.length === 0)
+          problem(['ceph_account'], `unknown Ceph account ${account}${missing.length > 0 ? ` in cluster ${missing.join(', ')}` : ''}`);
       }
     }
     if (issues.length > before) continue;
@@ -94,6 +95,16 @@ export function compilePolicySources(sources: readonly PolicySource[], opts: Pol
 /** sha-256 over the rules in evaluation order with sorted keys: comments and formatting do not change it. */
 export function policyVersion(rules: readonly ParsedRule[]): string {
   const canon = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canon) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])])) : v;
-  return createHash('sha256').update(JSON.stringify(rules.map((r) => canon(r.raw)))).digest('hex');
+    Array.isArray(v)
+      ? v.map(canon)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return createHash('sha256')
+    .update(JSON.stringify(rules.map((r) => canon(r.raw))))
+    .digest('hex');
 }

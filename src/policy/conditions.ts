@@ -1,12 +1,12 @@
 // Compiles `when` conditions once at load (field references checked against the rule's operations,
 // globs turned into RegExps) and evaluates them with fail-closed semantics for deny and allow rules.
 
-import type { CatalogueOperation } from '../core/catalogue.ts';
-import type { CompiledCondition, CompiledOp, FieldRef, Scalar } from './model.ts';
 import { SPEC_PARAMS } from '../ceph/arguments.ts';
+import type { CatalogueOperation } from '../core/catalogue.ts';
+import { compileGlobs, globProblem } from './glob.ts';
+import type { CompiledCondition, CompiledOp, FieldRef, Scalar } from './model.ts';
 import type { FieldValue, RequestView } from './request-view.ts';
 import type { RawCondition } from './schema.ts';
-import { compileGlobs, globProblem } from './glob.ts';
 
 const TIME_PARTS = new Set(['hour', 'weekday', 'date', 'unix']);
 const SPEC_PARTS = new Set(['pool', 'namespace', 'image']);
@@ -54,7 +54,8 @@ function parseField(field: string, ops: readonly CatalogueOperation[] | null): F
           ? `${field}: path conditions need explicit routes, not *; use pools for every pool a request names`
           : `unknown path parameter {${param}}: not a parameter of every route of the rule`;
       }
-      if (part !== undefined && (!SPEC_PARAMS.has(param) || !SPEC_PARTS.has(part))) return `unknown field ${field}: only ${[...SPEC_PARAMS].join(', ')} have parts pool, namespace, image`;
+      if (part !== undefined && (!SPEC_PARAMS.has(param) || !SPEC_PARTS.has(part)))
+        return `unknown field ${field}: only ${[...SPEC_PARAMS].join(', ')} have parts pool, namespace, image`;
       return { kind: 'path', param, part: (part ?? null) as 'pool' | 'namespace' | 'image' | null };
     }
     case 'query': {
@@ -132,7 +133,9 @@ export function evaluate(c: CompiledCondition, view: RequestView, effect: 'allow
   if (first?.op === 'exists') {
     if (fv.kind === 'error') return { r: 'error', why: fv.why };
     const present = fv.kind === 'values';
-    return present === first.value ? { r: 'true', why: `${c.field} ${present ? 'present' : 'absent'}` } : { r: 'false', why: `${c.field} ${present ? 'present' : 'absent'}` };
+    return present === first.value
+      ? { r: 'true', why: `${c.field} ${present ? 'present' : 'absent'}` }
+      : { r: 'false', why: `${c.field} ${present ? 'present' : 'absent'}` };
   }
   // A request that names no pool at all is simply not about pools: neither an allow nor a deny on
   // `pools` applies to it (otherwise a deny on `*` would refuse every pool-less route).

@@ -5,8 +5,8 @@ import type { CatalogueOperation } from '../core/catalogue.ts';
 import type { Decision, PolicyEngine, PolicyInput } from '../core/decision.ts';
 import type { HttpMethod } from '../core/http.ts';
 import type { Principal } from '../core/principal.ts';
-import { type CondResult, evaluate } from './conditions.ts';
 import { type Bucket, EMPTY_BUCKET, type IndexedBucket, indexBucket, type Lane } from './bucket.ts';
+import { type CondResult, evaluate } from './conditions.ts';
 import type { CompiledRule } from './model.ts';
 import { RequestView } from './request-view.ts';
 
@@ -116,7 +116,12 @@ export class CompiledPolicy implements PolicyEngine {
    * evaluated if any; `rule: null` with a `why` when nothing matched but some rule could not be evaluated.
    * Explain walks every rule; a decision walks only the principal's groups and the group-less rules.
    */
-  private first(lane: Lane, input: PolicyInput, view: RequestView, trace: ExplainEntry[] | null): { rule: CompiledRule; why: string | null } | { rule: null; why: string } | null {
+  private first(
+    lane: Lane,
+    input: PolicyInput,
+    view: RequestView,
+    trace: ExplainEntry[] | null,
+  ): { rule: CompiledRule; why: string | null } | { rule: null; why: string } | null {
     let best: CompiledRule | null = null;
     let bestWhy: string | null = null;
     let blocked: string | null = null;
@@ -161,7 +166,15 @@ export class CompiledPolicy implements PolicyEngine {
     this.why = null;
     const matched = this.check(rule, input, view, reasons);
     if (trace !== null && reasons !== null) {
-      trace.push({ ruleId: rule.id, file: rule.pos.file, line: rule.pos.line, effect: rule.effect, mode: rule.shadow ? 'shadow' : 'enforce', matched, reasons });
+      trace.push({
+        ruleId: rule.id,
+        file: rule.pos.file,
+        line: rule.pos.line,
+        effect: rule.effect,
+        mode: rule.shadow ? 'shadow' : 'enforce',
+        matched,
+        reasons,
+      });
     }
     return matched;
   }

@@ -10,11 +10,13 @@ import type { PolicySource } from './parse.ts';
 export const POLICY_FILE = /\.ya?ml$/;
 
 export function readPolicyDir(dir: string): PolicySource[] {
-  return readdirSync(dir)
-    // statSync follows links: a Kubernetes ConfigMap volume presents every key as a symlink to a file.
-    .filter((name) => POLICY_FILE.test(name) && statSync(join(dir, name)).isFile())
-    .sort()
-    .map((name) => ({ file: name, text: readFileSync(join(dir, name), 'utf8') }));
+  return (
+    readdirSync(dir)
+      // statSync follows links: a Kubernetes ConfigMap volume presents every key as a symlink to a file.
+      .filter((name) => POLICY_FILE.test(name) && statSync(join(dir, name)).isFile())
+      .sort()
+      .map((name) => ({ file: name, text: readFileSync(join(dir, name), 'utf8') }))
+  );
 }
 
 /** Loads and compiles a policy directory; an unreadable directory is a load issue, not an exception. */

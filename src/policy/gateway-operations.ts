@@ -4,8 +4,8 @@
 
 import type { CatalogueOperation } from '../core/catalogue.ts';
 import type { PolicyInput } from '../core/decision.ts';
-import type { HttpMethod } from '../core/http.ts';
 import type { GatewayOperationId } from '../core/gateway-operations.ts';
+import type { HttpMethod } from '../core/http.ts';
 import type { Principal } from '../core/principal.ts';
 
 function gatewayOp(id: string, method: HttpMethod, template: string, permission: CatalogueOperation['permission']): CatalogueOperation {

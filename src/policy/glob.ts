@@ -12,6 +12,11 @@ export function globProblem(glob: string): string | null {
 
 /** One anchored RegExp matching any of the globs, compiled once at load. */
 export function compileGlobs(globs: readonly string[]): RegExp {
-  const alts = globs.map((g) => g.replace(/[.+^$()|/-]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.'));
+  const alts = globs.map((g) =>
+    g
+      .replace(/[.+^$()|/-]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.'),
+  );
   return new RegExp(`^(?:${alts.join('|')})$`, 's');
 }

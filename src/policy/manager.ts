@@ -4,7 +4,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import type { CompiledPolicy } from './engine.ts';
 import { loadPolicyDir } from './files.ts';
-import { type PolicyLoadIssue, PolicyLoadError, type PolicyLoadOptions } from './model.ts';
+import { PolicyLoadError, type PolicyLoadIssue, type PolicyLoadOptions } from './model.ts';
 
 export interface PolicyManagerOptions extends PolicyLoadOptions {
   readonly dir: string;

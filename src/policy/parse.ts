@@ -50,7 +50,8 @@ function parseOne(src: PolicySource, rules: ParsedRule[], issues: PolicyLoadIssu
   }
   top.data.rules.forEach((rawRule, i) => {
     const at = (path: readonly (string | number)[]) => lineOf(['rules', i, ...path]);
-    const idGuess = typeof rawRule === 'object' && rawRule !== null && typeof (rawRule as { id?: unknown }).id === 'string' ? (rawRule as { id: string }).id : null;
+    const idGuess =
+      typeof rawRule === 'object' && rawRule !== null && typeof (rawRule as { id?: unknown }).id === 'string' ? (rawRule as { id: string }).id : null;
     const r = ruleSchema.safeParse(rawRule);
     if (!r.success) {
       for (const is of r.error.issues) {

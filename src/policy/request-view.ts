@@ -2,7 +2,16 @@
 // decision: decoded path parameters (and the parts of image specs), query values, the inspected JSON
 // body and the set of every pool the request names.
 
-import { type BodyArguments, cephReadsBody, cephReadsJsonBody, type HandlerArgument, handlerArguments, lookup, namedPools, parseImageSpec } from '../ceph/arguments.ts';
+import {
+  type BodyArguments,
+  cephReadsBody,
+  cephReadsJsonBody,
+  type HandlerArgument,
+  handlerArguments,
+  lookup,
+  namedPools,
+  parseImageSpec,
+} from '../ceph/arguments.ts';
 import type { PolicyInput } from '../core/decision.ts';
 import type { FieldRef } from './model.ts';
 import { parseStrictJson } from './strict-json.ts';
@@ -57,7 +66,14 @@ export class RequestView {
         return this.pools;
       case 'time': {
         const d = this.input.now;
-        const v = ref.part === 'hour' ? d.getUTCHours() : ref.part === 'weekday' ? WEEKDAYS[d.getUTCDay()] : ref.part === 'date' ? d.toISOString().slice(0, 10) : Math.floor(d.getTime() / 1000);
+        const v =
+          ref.part === 'hour'
+            ? d.getUTCHours()
+            : ref.part === 'weekday'
+              ? WEEKDAYS[d.getUTCDay()]
+              : ref.part === 'date'
+                ? d.toISOString().slice(0, 10)
+                : Math.floor(d.getTime() / 1000);
         return { kind: 'values', values: [v] };
       }
     }
@@ -98,7 +114,11 @@ export class RequestView {
   private handlerArgs(): ReadonlyMap<string, HandlerArgument> {
     if (this.args === undefined) {
       const b = this.bodyArgs();
-      this.args = handlerArguments(this.input.route, this.input.query, b !== null && b.kind === 'values' ? { kind: 'json', value: b.values[0] } : { kind: 'none' });
+      this.args = handlerArguments(
+        this.input.route,
+        this.input.query,
+        b !== null && b.kind === 'values' ? { kind: 'json', value: b.values[0] } : { kind: 'none' },
+      );
     }
     return this.args;
   }
@@ -129,7 +149,11 @@ export class RequestView {
     // An operation with pool fields is judged on its body even when Ceph would ignore it (fail closed).
     const merged = op !== null && op.poolFields.length > 0 ? this.bodyValue() : this.bodyArgs();
     const body: BodyArguments =
-      merged === null || merged.kind === 'missing' ? { kind: 'none' } : merged.kind === 'error' ? { kind: 'unreadable', why: merged.why } : { kind: 'json', value: merged.values[0] };
+      merged === null || merged.kind === 'missing'
+        ? { kind: 'none' }
+        : merged.kind === 'error'
+          ? { kind: 'unreadable', why: merged.why }
+          : { kind: 'json', value: merged.values[0] };
     const { pools, problem } = namedPools(this.input.route, this.input.query, body);
     if (problem !== null) return { kind: 'error', why: problem };
     return pools.length === 0 ? { kind: 'missing', why: 'request names no pool' } : { kind: 'values', values: pools };

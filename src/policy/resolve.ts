@@ -77,7 +77,8 @@ export function resolveRoutes(u: OperationUniverse, routes: readonly string[], m
   if (methods !== null) {
     const m = new Set<HttpMethod>(methods);
     ops = ops.filter((op) => m.has(op.method));
-    if (ops.length === 0 && problems.length === 0 && !allRoutes) problems.push({ index: -1, message: `methods ${methods.join(', ')} match none of the routes` });
+    if (ops.length === 0 && problems.length === 0 && !allRoutes)
+      problems.push({ index: -1, message: `methods ${methods.join(', ')} match none of the routes` });
   }
   return { ops, allRoutes, problems };
 }

@@ -48,7 +48,10 @@ export const ruleSchema = z
     effect: z.enum(['allow', 'deny']),
     description: z.string().optional(),
     subjects: subjectsSchema,
-    methods: z.array(z.enum([...HTTP_METHODS, '*'])).min(1).optional(),
+    methods: z
+      .array(z.enum([...HTTP_METHODS, '*']))
+      .min(1)
+      .optional(),
     routes: z.array(z.string().min(1)).min(1),
     clusters: names.optional(),
     when: z.record(z.string(), conditionSchema).optional(),
@@ -62,6 +65,9 @@ export const fileSchema = z
   .object({
     description: z.string().optional(),
     /** `rules:` with nothing under it is an empty list (a file of comments only denies nothing). */
-    rules: z.array(z.unknown()).nullable().transform((r) => r ?? []),
+    rules: z
+      .array(z.unknown())
+      .nullable()
+      .transform((r) => r ?? []),
   })
   .strict();

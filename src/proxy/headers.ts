@@ -6,7 +6,17 @@
 import type { RequestHeaders } from '../core/http.ts';
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus the de-facto ones proxies also drop. */
-export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /**
  * Client headers that may reach Ceph. Everything else is dropped: Authorization, Cookie and

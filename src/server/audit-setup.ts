@@ -39,7 +39,9 @@ export async function setUpAudit(config: Config, log: Logger): Promise<AuditSetu
   void audit.replaySpool().then((n) => n > 0 && log.warn({ records: n }, 'spooled audit records of refused requests appended to the chain'));
   const stopJobs = startAuditJobs(config, audit, log);
   return {
-    database, audit, spool,
+    database,
+    audit,
+    spool,
     async close() {
       stopJobs();
       await audit.close();
@@ -53,7 +55,9 @@ function startAuditJobs(config: Config, audit: AuditStore, log: Logger): () => v
   const key = a.signing_key_file ? loadCheckpointKey(a.signing_key_file).privateKey : null;
   const stops: (() => void)[] = [];
   if (a.checkpoint_interval_seconds > 0) {
-    stops.push(startCheckpoints(audit.db, { intervalMs: a.checkpoint_interval_seconds * 1000, key, onError: (err) => log.warn({ err }, 'audit checkpoint failed') }));
+    stops.push(
+      startCheckpoints(audit.db, { intervalMs: a.checkpoint_interval_seconds * 1000, key, onError: (err) => log.warn({ err }, 'audit checkpoint failed') }),
+    );
   }
   if (a.prune_interval_minutes > 0 && a.retention_days > 0) {
     const timer = setInterval(() => {

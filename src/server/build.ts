@@ -5,10 +5,10 @@
 import type { RequestListener } from 'node:http';
 import { and, count, gt, isNull, sql } from 'drizzle-orm';
 import type { Hono } from 'hono';
+import type { AuditStore } from '../audit/store.ts';
 import { createCoalescingUpstream } from '../ceph/coalesce.ts';
 import { type CephUpstream, createCephUpstream } from '../ceph/upstream.ts';
 import type { Config } from '../config/schema.ts';
-import type { AuditStore } from '../audit/store.ts';
 import type { LocalAnswer } from '../core/exchange.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Metrics } from '../core/metrics.ts';
@@ -57,14 +57,18 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
   const routing = await setUpRouting(config, log);
   const policies = policyManager(config, routing.catalogues.values(), log);
   const upstream = createCephUpstream(config.ceph, {
-    forward, log,
+    forward,
+    log,
     onLogin: (cluster, result) => metrics.cephLogins.inc({ cluster, result }),
     onCacheHit: (cluster) => metrics.cephTokenCacheHits.inc({ cluster }),
   });
   const identity = setUpIdentity(config, { database: audit.database, audit: audit.audit, upstream, defaultCluster: routing.defaultCluster, log, metrics, now });
 
   const deps: PipelineDeps = {
-    config, log, metrics, now,
+    config,
+    log,
+    metrics,
+    now,
     trustedProxies: createTrustedProxies(config.server.trusted_proxies),
     authenticate: identity.authenticate,
     matchRoute: routing.matchRoute,
@@ -79,14 +83,26 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
     loginRedirect: identity.browser !== null,
     gatewayRoutes: (app) =>
       mountGatewayRoutes(app, {
-        authorize: createGatewayAuthorizer(deps), authenticate: deps.authenticate, matchRoute: deps.matchRoute, now, audit: audit.audit, apiKeys: identity.apiKeys,
-        apiKeyMaxLifetimeDays: config.identity.api_keys.max_lifetime_days, policies, ...(identity.browser ? { browser: createLoginRoutes(identity.browser) } : {}),
+        authorize: createGatewayAuthorizer(deps),
+        authenticate: deps.authenticate,
+        matchRoute: deps.matchRoute,
+        now,
+        audit: audit.audit,
+        apiKeys: identity.apiKeys,
+        apiKeyMaxLifetimeDays: config.identity.api_keys.max_lifetime_days,
+        policies,
+        ...(identity.browser ? { browser: createLoginRoutes(identity.browser) } : {}),
       }),
   });
   return {
     listener: createRequestListener({ ...deps, proxy: createProxyHandler(deps), web: webRequestListener(web, log) }),
     admin: adminApp(config, { audit, upstream, policies, metrics }),
-    deps, policies, database: audit.database, audit: audit.audit, upstream, metrics,
+    deps,
+    policies,
+    database: audit.database,
+    audit: audit.audit,
+    upstream,
+    metrics,
     async close() {
       policies.close();
       await upstream.close();
@@ -125,9 +141,16 @@ function adminApp(config: Config, p: { audit: AuditSetup; upstream: CephUpstream
         metrics.auditSpoolBytes.set(st.bytes);
         for (const event of ['spooled', 'replayed', 'dropped'] as const) metrics.auditSpoolRecords.set({ event }, st[event]);
       }
-      const [row] = await audit.database.db.select({ n: count() }).from(sessions).where(and(isNull(sessions.endedAt), gt(sessions.expiresAt, sql`now()`)));
+      const [row] = await audit.database.db
+        .select({ n: count() })
+        .from(sessions)
+        .where(and(isNull(sessions.endedAt), gt(sessions.expiresAt, sql`now()`)));
       metrics.activeSessions.set(Number(row?.n ?? 0));
     },
-    metrics, audit: audit.audit, upstream: p.upstream, clusters: config.ceph.clusters.map((c) => c.name), policyVersion: () => p.policies.current.version,
+    metrics,
+    audit: audit.audit,
+    upstream: p.upstream,
+    clusters: config.ceph.clusters.map((c) => c.name),
+    policyVersion: () => p.policies.current.version,
   });
 }

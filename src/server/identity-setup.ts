@@ -41,14 +41,22 @@ export interface IdentityDeps {
 export function setUpIdentity(config: Config, d: IdentityDeps): Identity {
   // Ceph-native `POST /api/auth` for existing Ceph clients, on clusters that enable it.
   const native = createNativeLogin({
-    clusters: config.ceph.clusters, defaultCluster: d.defaultCluster, bodyTimeoutMs: config.limits.body_timeout_ms,
-    runtime: (n) => d.upstream.cluster(n), forward, audit: d.audit, log: d.log, now: d.now,
+    clusters: config.ceph.clusters,
+    defaultCluster: d.defaultCluster,
+    bodyTimeoutMs: config.limits.body_timeout_ms,
+    runtime: (n) => d.upstream.cluster(n),
+    forward,
+    audit: d.audit,
+    log: d.log,
+    now: d.now,
   });
   const bearer = createBearerAuthenticator(config.identity, { onJwksFetch: (issuer) => d.metrics.jwksRefreshes.inc({ issuer }) });
   const authenticators: DetectingAuthenticator[] = native.enabled ? [native.authenticator, native.excludingNativeTokens(bearer)] : [bearer];
   const apiKeys = createApiKeyStore(d.database.db);
   if (config.identity.api_keys.enabled) {
-    authenticators.push(createApiKeyAuthenticator(apiKeys, config.identity.api_keys, { onTouchError: (err) => d.log.warn({ err }, 'API key last-used write failed') }));
+    authenticators.push(
+      createApiKeyAuthenticator(apiKeys, config.identity.api_keys, { onTouchError: (err) => d.log.warn({ err }, 'API key last-used write failed') }),
+    );
   }
   const browser = browserLogin(config, d.database);
   if (browser) authenticators.push(browser.authenticator);

@@ -10,10 +10,10 @@ import { finished } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Config } from '../config/schema.ts';
-import type { AppEnv } from '../web/env.ts';
 import { type ErrorCode, rawErrorResponse } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { newRequestId } from '../intake/request-id.ts';
+import type { AppEnv } from '../web/env.ts';
 
 /** Node parser errors -> the gateway's status, code and a detail that says what was wrong. */
 export function clientErrorStatus(code: string | undefined, reason: string): [number, ErrorCode, string] {

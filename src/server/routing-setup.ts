@@ -46,7 +46,10 @@ async function clusterReleases(config: Config, log: Logger): Promise<Map<string,
       }
     }
     if (!out.has(c.name)) {
-      throw new StartupError(`cannot detect the Ceph release of cluster ${c.name} (${(lastErr as Error)?.message ?? 'no answer'}); set ceph.clusters[].release or make a dashboard reachable`, 3);
+      throw new StartupError(
+        `cannot detect the Ceph release of cluster ${c.name} (${(lastErr as Error)?.message ?? 'no answer'}); set ceph.clusters[].release or make a dashboard reachable`,
+        3,
+      );
     }
   }
   return out;

@@ -12,7 +12,13 @@ function traceId(traceparent: string | undefined): string | undefined {
 }
 
 /** Writes the access-log line and the request metrics of one finished request. */
-export function logRequest(deps: { readonly log: Logger; readonly metrics: Metrics }, state: RequestState | undefined, method: string, status: number, startedMs: number): void {
+export function logRequest(
+  deps: { readonly log: Logger; readonly metrics: Metrics },
+  state: RequestState | undefined,
+  method: string,
+  status: number,
+  startedMs: number,
+): void {
   const ms = performance.now() - startedMs;
   const route = state?.route?.template ?? (state ? 'unmatched' : 'invalid');
   const decision = state?.decision?.effect ?? 'none';
@@ -20,9 +26,20 @@ export function logRequest(deps: { readonly log: Logger; readonly metrics: Metri
   deps.metrics.requestSeconds.observe({ method }, ms / 1000);
   deps.log.info(
     {
-      request_id: state?.requestId, method, path: state?.target.rawPath, route, cluster: state?.route?.cluster,
-      principal: state?.principal?.id, auth: state?.principal?.method, decision, rule: state?.decision?.ruleId,
-      status, code: state?.errorCode, shared: state?.shared, client: state?.clientIp, ms: Math.round(ms * 100) / 100,
+      request_id: state?.requestId,
+      method,
+      path: state?.target.rawPath,
+      route,
+      cluster: state?.route?.cluster,
+      principal: state?.principal?.id,
+      auth: state?.principal?.method,
+      decision,
+      rule: state?.decision?.ruleId,
+      status,
+      code: state?.errorCode,
+      shared: state?.shared,
+      client: state?.clientIp,
+      ms: Math.round(ms * 100) / 100,
       upstream_ms: state?.upstreamMs === undefined ? undefined : Math.round(state.upstreamMs * 100) / 100,
       trace_id: traceId(state?.headers.get('traceparent')?.[0]),
     },

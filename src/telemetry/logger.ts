@@ -3,12 +3,21 @@
 
 import pino, { type Logger } from 'pino';
 
-
 // Fixed paths only: wildcard redaction walks every logged object and cost ~3% of a request in the
 // bench profile. Log calls never pass request headers or bodies; these catch the obvious mistakes.
 const REDACT = [
-  'password', 'token', 'authorization', 'cookie', 'secret', 'refresh_token', 'access_token', 'client_secret',
-  'headers.authorization', 'headers.cookie', 'req.headers.authorization', 'req.headers.cookie',
+  'password',
+  'token',
+  'authorization',
+  'cookie',
+  'secret',
+  'refresh_token',
+  'access_token',
+  'client_secret',
+  'headers.authorization',
+  'headers.cookie',
+  'req.headers.authorization',
+  'req.headers.cookie',
 ];
 
 function prettyInstalled(): boolean {

@@ -3,8 +3,8 @@
 
 import { Hono } from 'hono';
 import type { AuditSink } from '../core/audit.ts';
-import type { Upstream } from '../core/upstream.ts';
 import type { Metrics } from '../core/metrics.ts';
+import type { Upstream } from '../core/upstream.ts';
 
 export interface AdminDeps {
   readonly metrics: Metrics;
@@ -26,7 +26,10 @@ export function createAdminApp(deps: AdminDeps): Hono {
     ]);
     const ceph = Object.fromEntries(deps.clusters.map((name, i) => [name, clusters[i] ? 'ok' : 'unreachable']));
     const ok = audit === true && clusters.every(Boolean);
-    return c.json({ status: ok ? 'ready' : 'not_ready', config: 'loaded', policy_version: deps.policyVersion(), audit: audit ? 'ok' : 'unreachable', ceph }, ok ? 200 : 503);
+    return c.json(
+      { status: ok ? 'ready' : 'not_ready', config: 'loaded', policy_version: deps.policyVersion(), audit: audit ? 'ok' : 'unreachable', ceph },
+      ok ? 200 : 503,
+    );
   });
   app.get('/metrics', async (c) => {
     await deps.beforeScrape?.().catch(() => undefined);

@@ -3,10 +3,10 @@
 
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
-import type { Principal } from '../core/principal.ts';
-import { GatewayError } from '../core/errors.ts';
 import { ApiKeyInputError, apikeyCreate, apikeyList, apikeyRevoke, isUniqueViolation } from '../auth/api-keys.ts';
 import type { ApiKeyStore } from '../auth/apikey-store.ts';
+import { GatewayError } from '../core/errors.ts';
+import type { Principal } from '../core/principal.ts';
 import type { AppEnv } from './env.ts';
 
 export type ApiKeyAction = 'list' | 'create' | 'revoke';
@@ -45,7 +45,8 @@ export function createApiKeyRoutes(deps: ApiKeyRoutesDeps): Hono<AppEnv> {
       throw new GatewayError(415, 'unsupported_media_type', 'Send application/json.');
     }
     const parsed = createBody.safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success) throw new GatewayError(400, 'bad_request', 'Body must be {"name": string, "groups": [string], "expires": "90d"}.', { cause: parsed.error });
+    if (!parsed.success)
+      throw new GatewayError(400, 'bad_request', 'Body must be {"name": string, "groups": [string], "expires": "90d"}.', { cause: parsed.error });
     const body = parsed.data;
     let created: Awaited<ReturnType<typeof apikeyCreate>>;
     try {

@@ -2,16 +2,16 @@
 // routes, and one error mapper. The Ceph API never comes here (server/request-listener.ts sends it
 // through the pipeline).
 
-import { Hono } from 'hono';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { Hono } from 'hono';
 import { errorResponse } from '../core/error-response.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { IntakeDeps } from '../intake/request-state.ts';
+import { accessLogMiddleware } from './access-log.ts';
 import type { AppEnv } from './env.ts';
 import { intakeMiddleware } from './intake.ts';
-import { accessLogMiddleware } from './access-log.ts';
 
 export interface AppOptions {
   /** Mounts the gateway's own routes (login, whoami, audit API, explain, API keys) under /gateway. */
@@ -35,7 +35,13 @@ export function createWebApp(deps: WebAppDeps, opts: AppOptions = {}): Hono<AppE
 
   app.onError((err, c) => {
     const state = c.get('state') as AppEnv['Variables']['state'] | undefined;
-    if (opts.loginRedirect && state && err instanceof GatewayError && err.code === 'unauthenticated' && wantsPage(c.req.header('accept'), state.target.rawPath)) {
+    if (
+      opts.loginRedirect &&
+      state &&
+      err instanceof GatewayError &&
+      err.code === 'unauthenticated' &&
+      wantsPage(c.req.header('accept'), state.target.rawPath)
+    ) {
       // Only the canonical path goes into `rd`; the login route validates it again (same-origin relative paths only).
       return c.redirect(`/gateway/login?rd=${encodeURIComponent(state.target.rawPath)}`, 302);
     }

@@ -4,10 +4,10 @@
 import { Readable } from 'node:stream';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
-import type { Db } from '../db/database.ts';
-import { auditUnavailable, GatewayError } from '../core/errors.ts';
 import { exportStream } from '../audit/export.ts';
 import { type AuditFilter, type AuditQuery, decodeCursor, queryAudit } from '../audit/query.ts';
+import { auditUnavailable, GatewayError } from '../core/errors.ts';
+import type { Db } from '../db/database.ts';
 import type { AppEnv } from './env.ts';
 
 export interface AuditRoutesDeps {
@@ -30,7 +30,10 @@ const filterSchema = z
     route: z.string().min(1).optional(),
     pool: z.string().min(1).optional(),
     /** `name:value`, a decoded path parameter. */
-    param: z.string().regex(/^[^:]+:/, 'must be name:value').optional(),
+    param: z
+      .string()
+      .regex(/^[^:]+:/, 'must be name:value')
+      .optional(),
     decision: z.enum(['allow', 'deny']).optional(),
     status: z.coerce.number().int().min(100).max(599).optional(),
     outcome: z.enum(['complete', 'refused', 'unknown']).optional(),
@@ -84,7 +87,12 @@ export function createAuditRoutes(deps: AuditRoutesDeps): Hono<AppEnv> {
         throw new GatewayError(400, 'bad_request', 'Invalid audit cursor.');
       }
     }
-    const q: AuditQuery = { ...toFilter(filter), ...(limit === undefined ? {} : { limit }), ...(cursor === undefined ? {} : { cursor }), ...(order === undefined ? {} : { order }) };
+    const q: AuditQuery = {
+      ...toFilter(filter),
+      ...(limit === undefined ? {} : { limit }),
+      ...(cursor === undefined ? {} : { cursor }),
+      ...(order === undefined ? {} : { order }),
+    };
     await deps.store.flush();
     return c.json(await reading(() => queryAudit(deps.store.db, q)));
   });

@@ -44,14 +44,39 @@ export function createExplainRoute(deps: ExplainDeps) {
     if (!parsed.success) throw new GatewayError(400, 'bad_request', 'Body must be {"method", "path", "body"?, "principal"?}.', { cause: parsed.error });
     const q = parsed.data;
     const principal: Principal = q.principal
-      ? { id: q.principal.id, name: q.principal.id, email: null, groups: q.principal.groups, method: q.principal.method, authenticatedAt: deps.now(), apiKeyName: q.principal.api_key_name, claims: q.principal.claims }
+      ? {
+          id: q.principal.id,
+          name: q.principal.id,
+          email: null,
+          groups: q.principal.groups,
+          method: q.principal.method,
+          authenticatedAt: deps.now(),
+          apiKeyName: q.principal.api_key_name,
+          claims: q.principal.claims,
+        }
       : caller;
     const target = parseRequestTarget(q.path);
     const route = deps.matchRoute(q.method as HttpMethod, target);
     const body = q.body === undefined ? null : Buffer.from(JSON.stringify(q.body));
     const result = deps.policies.current.explain({
-      principal, method: q.method as HttpMethod, route, query: target.query, body, contentType: body ? 'application/json' : null, now: deps.now(),
+      principal,
+      method: q.method as HttpMethod,
+      route,
+      query: target.query,
+      body,
+      contentType: body ? 'application/json' : null,
+      now: deps.now(),
     });
-    return c.json({ request: { method: q.method, path: q.path, cluster: route.cluster, operation: route.operation?.id ?? null, template: route.template, params: route.params }, ...result });
+    return c.json({
+      request: {
+        method: q.method,
+        path: q.path,
+        cluster: route.cluster,
+        operation: route.operation?.id ?? null,
+        template: route.template,
+        params: route.params,
+      },
+      ...result,
+    });
   };
 }

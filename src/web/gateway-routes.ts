@@ -46,9 +46,20 @@ export function mountGatewayRoutes(app: Hono<AppEnv>, g: GatewayRoutesDeps): voi
   app.get('/gateway/whoami', async (c) => {
     const s = c.get('state');
     const p = await g.authenticate({ method: 'GET', headers: s.headers, target: s.target, clientIp: s.clientIp });
-    return c.json({ id: p.id, name: p.name, email: p.email, groups: p.groups, method: p.method, api_key_name: p.apiKeyName, authenticated_at: p.authenticatedAt.toISOString() });
+    return c.json({
+      id: p.id,
+      name: p.name,
+      email: p.email,
+      groups: p.groups,
+      method: p.method,
+      api_key_name: p.apiKeyName,
+      authenticated_at: p.authenticatedAt.toISOString(),
+    });
   });
   app.route('/', createAuditRoutes({ store: g.audit, authorize: async (c) => void (await authorize(c, 'Gateway.audit.read')) }));
-  app.route('/gateway/v1/apikeys', createApiKeyRoutes({ store: g.apiKeys, authorize: (c) => authorize(c, 'Gateway.apikey.admin'), maxLifetimeDays: g.apiKeyMaxLifetimeDays, now: g.now }));
+  app.route(
+    '/gateway/v1/apikeys',
+    createApiKeyRoutes({ store: g.apiKeys, authorize: (c) => authorize(c, 'Gateway.apikey.admin'), maxLifetimeDays: g.apiKeyMaxLifetimeDays, now: g.now }),
+  );
   app.post('/gateway/v1/explain', createExplainRoute({ matchRoute: g.matchRoute, now: g.now, policies: g.policies, authorize }));
 }

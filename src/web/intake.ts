@@ -3,8 +3,8 @@
 
 import { createMiddleware } from 'hono/factory';
 import { headersFromRaw } from '../intake/headers.ts';
-import { parseRequestTarget } from '../intake/request-target.ts';
 import { checkHeaders, type IntakeDeps, newRequestState } from '../intake/request-state.ts';
+import { parseRequestTarget } from '../intake/request-target.ts';
 import type { AppEnv } from './env.ts';
 
 /**
@@ -24,4 +24,3 @@ export function intakeMiddleware(deps: IntakeDeps) {
     await next();
   });
 }
-

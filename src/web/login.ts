@@ -48,7 +48,15 @@ export function createLoginRoutes(login: BrowserLogin): Hono<AppEnv> {
     const live = await login.authenticator.lookup(v);
     if (live === null) throw new GatewayError(401, 'unauthenticated', 'Not logged in.', { headers: challenge() });
     const p = live.principal;
-    return c.json({ id: p.id, name: p.name, email: p.email, groups: p.groups, method: p.method, authenticated_at: p.authenticatedAt.toISOString(), csrf_token: live.row.csrfToken });
+    return c.json({
+      id: p.id,
+      name: p.name,
+      email: p.email,
+      groups: p.groups,
+      method: p.method,
+      authenticated_at: p.authenticatedAt.toISOString(),
+      csrf_token: live.row.csrfToken,
+    });
   });
 
   const logout = async (c: Context<AppEnv>) => {

@@ -11,19 +11,19 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
 import { loadCheckpointKey, verifyCheckpointSignatures, writeCheckpoint } from '../../src/audit/checkpoint.ts';
 import { auditExport, auditVerify, runMigrations } from '../../src/audit/cli-commands.ts';
 import { exportStream } from '../../src/audit/export.ts';
-import { createAuditRoutes } from '../../src/web/audit-api.ts';
 import { pruneAudit } from '../../src/audit/prune.ts';
 import { type AuditRecord, queryAudit } from '../../src/audit/query.ts';
 import { type AuditStore, createAuditStore } from '../../src/audit/store.ts';
-import { v7 as uuidv7 } from 'uuid';
 import { verifyChain } from '../../src/audit/verify.ts';
-import { type Database, openDatabase } from '../../src/db/database.ts';
-import { migrateDatabase } from '../../src/db/migrate.ts';
 import type { AuditIntent } from '../../src/core/audit.ts';
 import { errorBody, GatewayError } from '../../src/core/errors.ts';
+import { type Database, openDatabase } from '../../src/db/database.ts';
+import { migrateDatabase } from '../../src/db/migrate.ts';
+import { createAuditRoutes } from '../../src/web/audit-api.ts';
 
 const ADMIN_URL = process.env.CEPHGATE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -40,11 +40,27 @@ async function adminQuery(q: string): Promise<void> {
 function intent(n: number, receivedAt: Date): AuditIntent {
   const pool = `pool${n % 3}`;
   return {
-    id: uuidv7({ msecs: receivedAt.getTime() }), requestId: `r${n}`, receivedAt, cluster: n % 2 === 0 ? 'east' : 'west',
-    principal: { id: `idp#u${n % 4}`, name: `u${n % 4}`, email: null, groups: n % 4 === 0 ? ['admins', 'ops'] : ['ops'], method: 'oidc_bearer', authenticatedAt: receivedAt, apiKeyName: null, claims: {} },
-    clientIp: '10.0.0.1', userAgent: null, method: n % 5 === 0 ? 'DELETE' : 'PUT', rawPath: `/api/pool/${pool}`,
+    id: uuidv7({ msecs: receivedAt.getTime() }),
+    requestId: `r${n}`,
+    receivedAt,
+    cluster: n % 2 === 0 ? 'east' : 'west',
+    principal: {
+      id: `idp#u${n % 4}`,
+      name: `u${n % 4}`,
+      email: null,
+      groups: n % 4 === 0 ? ['admins', 'ops'] : ['ops'],
+      method: 'oidc_bearer',
+      authenticatedAt: receivedAt,
+      apiKeyName: null,
+      claims: {},
+    },
+    clientIp: '10.0.0.1',
+    userAgent: null,
+    method: n % 5 === 0 ? 'DELETE' : 'PUT',
+    rawPath: `/api/pool/${pool}`,
     route: { cluster: 'east', operation: null, template: '/api/pool/{pool_name}', params: { pool_name: pool } },
-    query: {}, body: { flags: n, password: 'pw' },
+    query: {},
+    body: { flags: n, password: 'pw' },
     decision: { effect: n % 7 === 0 ? 'deny' : 'allow', ruleId: 'r', reason: 'because', cephAccount: null, policyVersion: 'v1' },
     ...(n % 7 === 0 ? { finalStatus: 403, errorCode: 'policy_denied' } : {}),
   };
@@ -53,7 +69,13 @@ function intent(n: number, receivedAt: Date): AuditIntent {
 const sink = () => {
   let bytes = 0;
   let lines = 0;
-  const w = new Writable({ write(chunk: Buffer, _e, cb) { bytes += chunk.length; for (const b of chunk) if (b === 10) lines++; cb(); } });
+  const w = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      bytes += chunk.length;
+      for (const b of chunk) if (b === 10) lines++;
+      cb();
+    },
+  });
   return { w, stats: () => ({ bytes, lines }) };
 };
 
@@ -92,7 +114,16 @@ for (const kind of ['pglite', 'postgres'] as const) {
       for (const [n, i] of intents.entries()) {
         if (n % 7 === 0 || n % 10 === 1) continue;
         const at = base + n * 100;
-        await store.recordOutcome(i.id, { forwardedAt: new Date(at + 5), completedAt: new Date(at + 9), upstreamStatus: 200, status: 200, cephErrorDetail: null, cephErrorCode: null, cephTask: null, errorCode: null });
+        await store.recordOutcome(i.id, {
+          forwardedAt: new Date(at + 5),
+          completedAt: new Date(at + 9),
+          upstreamStatus: 200,
+          status: 200,
+          cephErrorDetail: null,
+          cephErrorCode: null,
+          cephTask: null,
+          errorCode: null,
+        });
       }
     });
     after(async () => {
@@ -133,14 +164,28 @@ for (const kind of ['pglite', 'postgres'] as const) {
         seen.push(...page.items.map((r) => r.request_id));
         cursor = page.next;
       } while (cursor !== null);
-      assert.deepEqual(seen, Array.from({ length: 70 }, (_, n) => `r${69 - n}`));
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 70 }, (_, n) => `r${69 - n}`),
+      );
     });
 
     it('HTTP: pages, exports NDJSON and CSV, 400 on bad filters, authorize decides', async (t) => {
       if (skip !== null) return t.skip(skip);
       const app = new Hono();
-      app.onError((err, c) => { const e = errorBody(err, 'test'); return c.json(e.body, e.status as 400); });
-      app.route('/', createAuditRoutes({ store, authorize: async (c) => { if (c.req.header('x-auditor') !== 'yes') throw new GatewayError(403, 'policy_denied', 'no'); } }));
+      app.onError((err, c) => {
+        const e = errorBody(err, 'test');
+        return c.json(e.body, e.status as 400);
+      });
+      app.route(
+        '/',
+        createAuditRoutes({
+          store,
+          authorize: async (c) => {
+            if (c.req.header('x-auditor') !== 'yes') throw new GatewayError(403, 'policy_denied', 'no');
+          },
+        }),
+      );
       const get = (p: string, auditor = true) => app.request(p, { headers: auditor ? { 'x-auditor': 'yes' } : {} });
       assert.equal((await get('/gateway/v1/audit', false)).status, 403);
       const page = (await (await get('/gateway/v1/audit?cluster=east&limit=10')).json()) as { items: AuditRecord[]; next: string };
@@ -155,7 +200,10 @@ for (const kind of ['pglite', 'postgres'] as const) {
       }
       const nd = await get('/gateway/v1/audit/export?format=ndjson&decision=deny');
       assert.equal(nd.headers.get('content-type'), 'application/x-ndjson');
-      const lines = (await nd.text()).trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+      const lines = (await nd.text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as AuditRecord);
       assert.equal(lines.length, 10);
       assert.ok(lines.every((l) => l.decision?.effect === 'deny' && l.status === 403));
       const csv = (await (await get('/gateway/v1/audit/export?format=csv')).text()).trim().split('\r\n');
@@ -172,7 +220,10 @@ for (const kind of ['pglite', 'postgres'] as const) {
         from generate_series(1, ${N}) g`);
       // JS heap + native buffers is what the export itself holds; RSS is printed too but also moves
       // with PGlite's wasm memory and the allocator, so it is not what the assertion checks.
-      const held = () => { const m = process.memoryUsage(); return m.heapUsed + m.external + m.arrayBuffers; };
+      const held = () => {
+        const m = process.memoryUsage();
+        return m.heapUsed + m.external + m.arrayBuffers;
+      };
       const before = held();
       const rss0 = process.memoryUsage().rss;
       let peak = before;
@@ -193,7 +244,9 @@ for (const kind of ['pglite', 'postgres'] as const) {
       }
       const secs = (performance.now() - t0) / 1000;
       const growth = (peak - before) / 1048576;
-      console.log(`# ${kind}: exported ${N} rows (${(s.stats().bytes / 1048576).toFixed(0)} MiB NDJSON) in ${secs.toFixed(1)} s, ${Math.round(N / secs)} rows/s; peak growth heap+buffers ${growth.toFixed(1)} MiB, RSS ${((rssPeak - rss0) / 1048576).toFixed(1)} MiB (${ticks} samples)`);
+      console.log(
+        `# ${kind}: exported ${N} rows (${(s.stats().bytes / 1048576).toFixed(0)} MiB NDJSON) in ${secs.toFixed(1)} s, ${Math.round(N / secs)} rows/s; peak growth heap+buffers ${growth.toFixed(1)} MiB, RSS ${((rssPeak - rss0) / 1048576).toFixed(1)} MiB (${ticks} samples)`,
+      );
       assert.equal(s.stats().lines, N);
       assert.ok(growth < 100, `heap+buffers grew ${growth} MiB`);
     });

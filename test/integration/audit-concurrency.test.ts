@@ -37,14 +37,25 @@ for (const kind of ['pglite', 'postgres'] as const) {
       cleanup.push(() => stub.close());
       // Bounds as generous as the store's (a loaded CI machine must not turn into 503/504 here): this test
       // is about every record and the chain, not latency.
-      const gw = await startGateway(testDeps({ config: testConfig({ audit: { intent_timeout_ms: 30_000 } }), upstream: staticUpstream(stub.url, { connect: 30_000, headers: 30_000, body: 30_000 }), audit: store }));
+      const gw = await startGateway(
+        testDeps({
+          config: testConfig({ audit: { intent_timeout_ms: 30_000 } }),
+          upstream: staticUpstream(stub.url, { connect: 30_000, headers: 30_000, body: 30_000 }),
+          audit: store,
+        }),
+      );
       cleanup.push(() => gw.close());
 
       const agent = new Agent({ connections: 200 });
       cleanup.push(() => agent.close());
       const statuses = await Promise.all(
         Array.from({ length: N }, async (_, i) => {
-          const res = await request(`${gw.url}/api/pool`, { dispatcher: agent, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pool: `p${i}`, pg_num: 8 }) });
+          const res = await request(`${gw.url}/api/pool`, {
+            dispatcher: agent,
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ pool: `p${i}`, pg_num: 8 }),
+          });
           await res.body.dump();
           return res.statusCode;
         }),
@@ -56,13 +67,17 @@ for (const kind of ['pglite', 'postgres'] as const) {
       // Outcomes are committed just after the answers (docs/audit.md): read after the queue is written.
       await store.flush();
 
-      const rows = (await database.db.execute(sql`select count(*)::int as n, count(o.record_id)::int as complete from audit_intents i left join audit_outcomes o on o.record_id = i.id`)) as unknown as { rows: { n: number; complete: number }[] };
+      const rows = (await database.db.execute(
+        sql`select count(*)::int as n, count(o.record_id)::int as complete from audit_intents i left join audit_outcomes o on o.record_id = i.id`,
+      )) as unknown as { rows: { n: number; complete: number }[] };
       assert.deepEqual(rows.rows[0], { n: N, complete: N });
       const report = await verifyChain(database.db);
       assert.equal(report.ok, true);
       assert.equal(report.checked, 2 * N, 'intents and outcomes are all chained');
 
-      await database.db.execute(sql`update audit_intents set body = '{"pool":"forged"}'::jsonb where id = (select id from audit_intents order by seq limit 1 offset 100)`);
+      await database.db.execute(
+        sql`update audit_intents set body = '{"pool":"forged"}'::jsonb where id = (select id from audit_intents order by seq limit 1 offset 100)`,
+      );
       const broken = await verifyChain(database.db);
       assert.equal(broken.ok, false);
       assert.ok(broken.firstBroken, 'the edited row is the first broken link');

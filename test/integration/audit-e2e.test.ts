@@ -27,7 +27,11 @@ const pools = async () => (await cephCli(testEnv.cephConf as string, ['osd', 'po
 async function call(gw: FullGateway, user: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${gw.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${await gw.token(user)}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${await gw.token(user)}`,
+      accept: 'application/json',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -39,7 +43,11 @@ async function settled(gw: FullGateway, status: number) {
   if (status !== 202) return;
   for (let i = 0; i < 60; i++) {
     const tasks = await call(gw, 'erin', 'GET', '/api/task');
-    if (Array.isArray((tasks.body as { executing_tasks?: unknown[] } | null)?.executing_tasks) && (tasks.body as { executing_tasks: unknown[] }).executing_tasks.length === 0) return;
+    if (
+      Array.isArray((tasks.body as { executing_tasks?: unknown[] } | null)?.executing_tasks) &&
+      (tasks.body as { executing_tasks: unknown[] }).executing_tasks.length === 0
+    )
+      return;
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -81,7 +89,13 @@ describe('audit records of real mutations in real Postgres', () => {
     assert.equal(del.upstream_status, deleted.status);
 
     const secret = `Pw-${suffix}-never-stored!`;
-    const user = await call(gw, 'erin', 'POST', '/api/user', { username: `audit-u-${suffix}`, password: secret, roles: ['read-only'], enabled: true, pwdUpdateRequired: false });
+    const user = await call(gw, 'erin', 'POST', '/api/user', {
+      username: `audit-u-${suffix}`,
+      password: secret,
+      roles: ['read-only'],
+      enabled: true,
+      pwdUpdateRequired: false,
+    });
     assert.equal(user.status, 201, JSON.stringify(user.body));
     const notAuditor = await call(gw, 'carol', 'GET', `/gateway/v1/audit?operation=User.create&limit=5`);
     assert.equal(notAuditor.status, 403, 'operators may not read the audit log');
@@ -147,11 +161,17 @@ describe('Postgres stopped mid-test', () => {
 
     // Nothing lost: the refusals of the outage (the 503 and the denial) were spooled locally and are
     // now in the audit log, chained, with what was answered.
-    const wanted = new Map([[String(refused.body?.request_id), 503], [String(denied.body?.request_id), 403]]);
+    const wanted = new Map([
+      [String(refused.body?.request_id), 503],
+      [String(denied.body?.request_id), 403],
+    ]);
     let found: { request_id: string; status: number; outcome: string; error_code: string | null }[] = [];
     for (let i = 0; i < 40 && found.length < wanted.size; i++) {
       if (i > 0) await new Promise((r) => setTimeout(r, 500));
-      const page = await fetch(`${gw.url}/gateway/v1/audit?limit=1000&principal=${encodeURIComponent(String((await gw.gateway.deps.authenticate({ method: 'GET', headers: new Map([['authorization', [`Bearer ${await gw.token('alice')}`]]]), target: { raw: '/', rawPath: '/', segments: [], rawQuery: '', query: {}, cluster: null }, clientIp: '127.0.0.1' })).id))}`, { headers: { authorization: `Bearer ${await gw.token('dave')}` } });
+      const page = await fetch(
+        `${gw.url}/gateway/v1/audit?limit=1000&principal=${encodeURIComponent(String((await gw.gateway.deps.authenticate({ method: 'GET', headers: new Map([['authorization', [`Bearer ${await gw.token('alice')}`]]]), target: { raw: '/', rawPath: '/', segments: [], rawQuery: '', query: {}, cluster: null }, clientIp: '127.0.0.1' })).id))}`,
+        { headers: { authorization: `Bearer ${await gw.token('dave')}` } },
+      );
       const items = ((await page.json()) as { items: { request_id: string; status: number; outcome: string; error_code: string | null }[] }).items;
       found = items.filter((r) => wanted.has(r.request_id));
     }

@@ -7,14 +7,14 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
 import { queryAudit } from '../../src/audit/query.ts';
 import { REDACTED } from '../../src/audit/redact.ts';
 import { type AuditStore, createAuditStore } from '../../src/audit/store.ts';
-import { v7 as uuidv7 } from 'uuid';
 import { verifyChain } from '../../src/audit/verify.ts';
+import type { AuditIntent, AuditOutcome } from '../../src/core/audit.ts';
 import { type Database, openDatabase } from '../../src/db/database.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
-import type { AuditIntent, AuditOutcome } from '../../src/core/audit.ts';
 
 const ADMIN_URL = process.env.CEPHGATE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -24,7 +24,16 @@ export function intent(over: Partial<AuditIntent> = {}): AuditIntent {
     requestId: `req-${randomBytes(4).toString('hex')}`,
     receivedAt: new Date(),
     cluster: 'main',
-    principal: { id: 'https://idp#alice', name: 'alice', email: 'alice@example.org', groups: ['storage-admins'], method: 'oidc_bearer', authenticatedAt: new Date(), apiKeyName: null, claims: {} },
+    principal: {
+      id: 'https://idp#alice',
+      name: 'alice',
+      email: 'alice@example.org',
+      groups: ['storage-admins'],
+      method: 'oidc_bearer',
+      authenticatedAt: new Date(),
+      apiKeyName: null,
+      claims: {},
+    },
     clientIp: '10.0.0.5',
     userAgent: 'test',
     method: 'POST',
@@ -37,7 +46,16 @@ export function intent(over: Partial<AuditIntent> = {}): AuditIntent {
   };
 }
 
-export const outcome = (status = 201): AuditOutcome => ({ forwardedAt: new Date(), completedAt: new Date(), upstreamStatus: status, status, cephErrorDetail: null, cephErrorCode: null, cephTask: null, errorCode: null });
+export const outcome = (status = 201): AuditOutcome => ({
+  forwardedAt: new Date(),
+  completedAt: new Date(),
+  upstreamStatus: status,
+  status,
+  cephErrorDetail: null,
+  cephErrorCode: null,
+  cephTask: null,
+  errorCode: null,
+});
 
 /** A throwaway Postgres database, or null (with the reason) when Postgres is unreachable. */
 async function throwawayPostgres(): Promise<{ url: string; drop: () => Promise<void> } | string> {
@@ -244,7 +262,10 @@ function storeSuite(kind: 'pglite' | 'postgres'): void {
       if (skip !== null) return t.skip(skip);
       const good = Array.from({ length: 20 }, () => intent());
       const results = await Promise.allSettled([...good.map((i) => store.recordIntent(i)), store.recordIntent(intent({ id: 'not-a-uuid' }))]);
-      assert.deepEqual(results.map((r) => r.status), [...good.map(() => 'fulfilled'), 'rejected']);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        [...good.map(() => 'fulfilled'), 'rejected'],
+      );
       await assert.rejects(store.recordOutcome(uuidv7(), outcome()));
       await store.recordOutcome(good[0]?.id ?? '', outcome(201));
       await assert.rejects(store.recordOutcome(good[0]?.id ?? '', outcome(500)));
@@ -255,7 +276,16 @@ function storeSuite(kind: 'pglite' | 'postgres'): void {
     it('text Postgres cannot store as given (NUL, lone surrogates) is normalized, committed and verifies', async (t) => {
       if (skip !== null) return t.skip(skip);
       const odd = 'a\u0000b\ud800c\udc00d';
-      const p = { id: `idp#${odd}`, name: odd, email: null, groups: [odd], method: 'oidc_bearer' as const, authenticatedAt: new Date(), apiKeyName: null, claims: {} };
+      const p = {
+        id: `idp#${odd}`,
+        name: odd,
+        email: null,
+        groups: [odd],
+        method: 'oidc_bearer' as const,
+        authenticatedAt: new Date(),
+        apiKeyName: null,
+        claims: {},
+      };
       const i = intent({ principal: p, body: { [odd]: odd, note: [odd] }, query: { q: [odd] } });
       await store.recordIntent(i);
       const rec = (await queryAudit(store.db, { requestId: i.requestId })).items[0];
@@ -285,7 +315,9 @@ function storeSuite(kind: 'pglite' | 'postgres'): void {
       // Kill every backend of the live store: its pooled connections die under it.
       const admin = new pg.Client({ connectionString: ADMIN_URL });
       await admin.connect();
-      await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [new URL(pgdb?.url ?? '').pathname.slice(1)]);
+      await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [
+        new URL(pgdb?.url ?? '').pathname.slice(1),
+      ]);
       await admin.end();
       const first = await timed(store.recordIntent(intent()));
       assert.ok(first.ms < 2500);

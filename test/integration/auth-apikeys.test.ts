@@ -3,18 +3,18 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, describe, test, type TestContext } from 'node:test';
+import { after, describe, type TestContext, test } from 'node:test';
 import { Hono } from 'hono';
 import pg from 'pg';
 import { apikeyCreate, apikeyList, apikeyRevoke, createApiKeyAuthenticator, hashSecret, parseApiKey } from '../../src/auth/api-keys.ts';
-import { createApiKeyRoutes } from '../../src/web/apikeys-api.ts';
 import { createApiKeyStore } from '../../src/auth/apikey-store.ts';
 import { apiKeysSchema } from '../../src/config/identity.ts';
+import { errorBody, GatewayError } from '../../src/core/errors.ts';
+import type { Principal } from '../../src/core/principal.ts';
 import { type Database, openDatabase } from '../../src/db/database.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
 import { apiKeys } from '../../src/db/schema.ts';
-import type { Principal } from '../../src/core/principal.ts';
-import { errorBody, GatewayError } from '../../src/core/errors.ts';
+import { createApiKeyRoutes } from '../../src/web/apikeys-api.ts';
 import { authInput, bearer } from '../support/oidc.ts';
 
 const PG_URL = process.env.CEPHGATE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -53,7 +53,11 @@ async function suite(database: Database): Promise<void> {
   const cfg = apiKeysSchema.parse({ last_used_write_interval_seconds: 60 });
   const auth = createApiKeyAuthenticator(store, cfg, { now: () => now });
 
-  const { key, view } = await apikeyCreate(store, { name: `ci-team-a-${randomBytes(3).toString('hex')}`, groups: ['team-a'], expires: '90d' }, { now: () => now });
+  const { key, view } = await apikeyCreate(
+    store,
+    { name: `ci-team-a-${randomBytes(3).toString('hex')}`, groups: ['team-a'], expires: '90d' },
+    { now: () => now },
+  );
   assert.match(key, /^cgk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
   assert.equal(view.state, 'active');
 
@@ -95,19 +99,38 @@ async function suite(database: Database): Promise<void> {
   await assert.rejects(apikeyCreate(store, { name: 'x', groups: [], expires: '400d' }), /within 365 days/);
 
   // The admin sub-app, behind a tiny app with the lead's error mapping.
-  const admin: Principal = { id: 'test#admin', name: 'admin', email: null, groups: ['admins'], method: 'oidc_bearer', authenticatedAt: now, apiKeyName: null, claims: {} };
+  const admin: Principal = {
+    id: 'test#admin',
+    name: 'admin',
+    email: null,
+    groups: ['admins'],
+    method: 'oidc_bearer',
+    authenticatedAt: now,
+    apiKeyName: null,
+    claims: {},
+  };
   const app = new Hono();
   app.onError((err, c) => {
     const e = errorBody(err, 'req');
     return c.json(e.body, e.status as 400);
   });
-  app.route('/gateway/v1/apikeys', createApiKeyRoutes({ store, authorize: async (c) => {
-    if (c.req.header('x-test-admin') !== 'yes') throw new GatewayError(403, 'policy_denied', 'not an admin');
-    return admin;
-  } }));
+  app.route(
+    '/gateway/v1/apikeys',
+    createApiKeyRoutes({
+      store,
+      authorize: async (c) => {
+        if (c.req.header('x-test-admin') !== 'yes') throw new GatewayError(403, 'policy_denied', 'not an admin');
+        return admin;
+      },
+    }),
+  );
   assert.equal((await app.request('/gateway/v1/apikeys')).status, 403);
   const hdr = { 'x-test-admin': 'yes', 'content-type': 'application/json' };
-  const created = await app.request('/gateway/v1/apikeys', { method: 'POST', headers: hdr, body: JSON.stringify({ name: `api-${randomBytes(3).toString('hex')}`, groups: ['team-b'], expires: '7d' }) });
+  const created = await app.request('/gateway/v1/apikeys', {
+    method: 'POST',
+    headers: hdr,
+    body: JSON.stringify({ name: `api-${randomBytes(3).toString('hex')}`, groups: ['team-b'], expires: '7d' }),
+  });
   assert.equal(created.status, 201);
   assert.equal(created.headers.get('cache-control'), 'no-store');
   const body = (await created.json()) as { key: string; id: string; createdBy: string };

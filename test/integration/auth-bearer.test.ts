@@ -3,11 +3,11 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { type DevIdp, startDevIdp } from '../../scripts/dev-idp/provider.ts';
 import { createBearerAuthenticator } from '../../src/auth/bearer.ts';
 import { createAuthenticatorChain } from '../../src/auth/chain.ts';
 import { GatewayError } from '../../src/core/errors.ts';
 import type { AuthInput, AuthResult } from '../../src/core/principal.ts';
-import { startDevIdp, type DevIdp } from '../../scripts/dev-idp/provider.ts';
 import { authInput, bearer, foreignKeyToken, goodClaims, hmacWithPublicKey, issuerConfigFor, unsignedToken } from '../support/oidc.ts';
 
 const cacheCfg = { max_entries: 100, max_ttl_seconds: 300 };
@@ -71,7 +71,10 @@ describe('bearer authenticator with a real OIDC provider', () => {
   });
 
   test('required typ and scopes are enforced', async () => {
-    const auth = createBearerAuthenticator({ issuers: [issuerConfigFor(idp, { required_typ: 'at+jwt', required_scopes: ['cephgate'] })], token_cache: cacheCfg });
+    const auth = createBearerAuthenticator({
+      issuers: [issuerConfigFor(idp, { required_typ: 'at+jwt', required_scopes: ['cephgate'] })],
+      token_cache: cacheCfg,
+    });
     assert.equal(failCode(await auth.authenticate(bearer(await idp.signRaw(goodClaims(idp, { scope: 'cephgate' }))))), 'invalid_token', 'typ JWT');
     assert.equal(failCode(await auth.authenticate(bearer(await idp.signRaw(goodClaims(idp), { typ: 'at+jwt' })))), 'invalid_token', 'no scope');
     assert.equal(failCode(await auth.authenticate(bearer(await idp.tokenFor('alice')))), 'ok');
@@ -79,7 +82,9 @@ describe('bearer authenticator with a real OIDC provider', () => {
 
   test('nested group claims and static mapping', async () => {
     const auth = createBearerAuthenticator({
-      issuers: [issuerConfigFor(idp, { claims: { groups: ['resource_access', 'ceph.gw', 'roles'] }, group_mapping: { admin: ['operators'] }, unmapped_groups: 'drop' })],
+      issuers: [
+        issuerConfigFor(idp, { claims: { groups: ['resource_access', 'ceph.gw', 'roles'] }, group_mapping: { admin: ['operators'] }, unmapped_groups: 'drop' }),
+      ],
       token_cache: cacheCfg,
     });
     const r = await auth.authenticate(bearer(await idp.signRaw(goodClaims(idp, { resource_access: { 'ceph.gw': { roles: ['admin', 'other'] } } }))));
@@ -90,7 +95,10 @@ describe('bearer authenticator with a real OIDC provider', () => {
     const auth = createBearerAuthenticator({ issuers: [issuerConfigFor(idp)], token_cache: cacheCfg });
     const chain = createAuthenticatorChain([auth]);
     const refused = async (input: AuthInput, code: string) =>
-      assert.rejects(chain(input), (e: unknown) => e instanceof GatewayError && e.status === 400 && e.code === code && /invalid_request/.test(e.headers['WWW-Authenticate'] ?? ''));
+      assert.rejects(
+        chain(input),
+        (e: unknown) => e instanceof GatewayError && e.status === 400 && e.code === code && /invalid_request/.test(e.headers['WWW-Authenticate'] ?? ''),
+      );
     const t = await idp.tokenFor('alice');
     await refused(authInput({ headers: { authorization: [`Bearer ${t}`, `Bearer ${t}`] } }), 'multiple_credentials');
     await refused(authInput({ headers: { authorization: `Bearer ${t}, Basic Zm9vOmJhcg==` } }), 'invalid_request');

@@ -8,15 +8,16 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
+import { type DevIdp, startDevIdp } from '../../scripts/dev-idp/provider.ts';
 import { createBearerAuthenticator } from '../../src/auth/bearer.ts';
 import { type BrowserLogin, createBrowserLogin } from '../../src/auth/browser/login.ts';
 import { createBrowserSessionStore } from '../../src/auth/browser/session-store.ts';
 import { createAuthenticatorChain } from '../../src/auth/chain.ts';
 import { browserLoginSchema, sessionsSchema } from '../../src/config/identity.ts';
+import type { HttpMethod } from '../../src/core/http.ts';
 import { type Database, openDatabase } from '../../src/db/database.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
-import type { HttpMethod } from '../../src/core/http.ts';
 import { createTrustedProxies } from '../../src/intake/trusted-proxies.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { createMetrics } from '../../src/telemetry/metrics.ts';
@@ -24,11 +25,19 @@ import { createWebApp } from '../../src/web/app.ts';
 import type { AppEnv } from '../../src/web/env.ts';
 import { createLoginRoutes } from '../../src/web/login.ts';
 import { LogCapture } from '../support/doubles.ts';
-import { type DevIdp, startDevIdp } from '../../scripts/dev-idp/provider.ts';
 import { issuerConfigFor } from '../support/oidc.ts';
 
 const CHROMIUM = process.env.CEPHGATE_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 describe('browser login with real Chromium', () => {
   let idp: DevIdp;
@@ -61,20 +70,26 @@ describe('browser login with real Chromium', () => {
       store: createBrowserSessionStore(db.db),
       now: () => new Date(Date.now() + clockOffsetMs),
     });
-    const chain = createAuthenticatorChain([createBearerAuthenticator({ issuers: [issuer], token_cache: { max_entries: 100, max_ttl_seconds: 60 } }), login.authenticator]);
+    const chain = createAuthenticatorChain([
+      createBearerAuthenticator({ issuers: [issuer], token_cache: { max_entries: 100, max_ttl_seconds: 60 } }),
+      login.authenticator,
+    ]);
     // The gateway's web app (intake, error mapping) with the login routes and a protected endpoint.
     const log = createLogger({ level: 'silent', format: 'json' }, new LogCapture());
-    app = createWebApp({ trustedProxies: createTrustedProxies([]), now: () => new Date(), log, metrics: createMetrics({ defaultMetrics: false }) }, {
-      gatewayRoutes: (a) => {
-        a.route('/', createLoginRoutes(login));
-        a.get('/', (c) => c.text('signed out'));
-        a.on(['GET', 'POST'], '/api/thing', async (c) => {
-          const s = c.get('state');
-          const p = await chain({ method: c.req.method as HttpMethod, headers: s.headers, target: s.target, clientIp: s.clientIp });
-          return c.json({ id: p.id, groups: p.groups, method: p.method });
-        });
+    app = createWebApp(
+      { trustedProxies: createTrustedProxies([]), now: () => new Date(), log, metrics: createMetrics({ defaultMetrics: false }) },
+      {
+        gatewayRoutes: (a) => {
+          a.route('/', createLoginRoutes(login));
+          a.get('/', (c) => c.text('signed out'));
+          a.on(['GET', 'POST'], '/api/thing', async (c) => {
+            const s = c.get('state');
+            const p = await chain({ method: c.req.method as HttpMethod, headers: s.headers, target: s.target, clientIp: s.clientIp });
+            return c.json({ id: p.id, groups: p.groups, method: p.method });
+          });
+        },
       },
-    });
+    );
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   });
 
@@ -161,7 +176,16 @@ describe('browser login with real Chromium', () => {
 
   test('open redirects on login and logout are refused', async (t) => {
     if (missing !== null) return t.skip(missing);
-    for (const rd of ['//evil.example', '/\\evil.example', '/%09/evil.example', '/%2f%2fevil.example', 'https://evil.example', '/%5Cevil', '//user@evil.example', '/ /evil']) {
+    for (const rd of [
+      '//evil.example',
+      '/\\evil.example',
+      '/%09/evil.example',
+      '/%2f%2fevil.example',
+      'https://evil.example',
+      '/%5Cevil',
+      '//user@evil.example',
+      '/ /evil',
+    ]) {
       for (const path of ['/gateway/login', '/gateway/logout']) {
         const r = await get(`${path}?rd=${encodeURIComponent(rd)}`);
         assert.equal(r.status, 400, `${path} rd=${rd}`);

@@ -42,7 +42,12 @@ test('the bench harness runs and reports every baseline row and the gateway', { 
       assert.match(row.codes, /^200:\d+$/, `get/${target}: every answer 200 (${row.codes})`);
     }
     // B3 is measured only after it refused every bad token (bench/auth-probes.ts); its note lists them.
-    if (APACHE_MISSING === null) assert.match(report.rows.find((r) => r.scenario === 'get' && r.target === 'B3')?.note ?? '', /^auth checked: valid 200, /, 'get/B3: authentication checked');
+    if (APACHE_MISSING === null)
+      assert.match(
+        report.rows.find((r) => r.scenario === 'get' && r.target === 'B3')?.note ?? '',
+        /^auth checked: valid 200, /,
+        'get/B3: authentication checked',
+      );
     // The paced (open-loop) generator behind the audited-mutation latency row.
     const paced = report.rows.find((r) => r.scenario === 'mutation-rate' && r.target === 'G-noaudit');
     assert.ok(paced, 'row mutation-rate/G-noaudit present');

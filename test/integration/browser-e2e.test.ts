@@ -8,7 +8,16 @@ import { type Browser, chromium } from 'playwright-core';
 import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
 import { need, testEnv } from '../support/requirements.ts';
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 let gw: FullGateway | null = null;
 let browser: Browser | null = null;
 

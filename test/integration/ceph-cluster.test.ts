@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { appendFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { describe, test, type TestContext } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { type CephCluster, cephInstalled, startCluster } from '../../scripts/ceph/cluster.ts';
 
 const V1 = 'application/vnd.ceph.api.v1.0+json';
@@ -117,8 +117,7 @@ describe('throwaway Ceph cluster', { concurrency: 2 }, () => {
         body: JSON.stringify({ pool: 'it-rbd', pool_type: 'replicated', pg_num: 8, application_metadata: ['rbd'] }),
       });
       assert.ok([201, 202].includes(pool.status), `POST /api/pool: ${pool.status} ${await pool.text()}`);
-      await eventually('pool it-rbd listed by ceph osd pool ls', 30_000, async () =>
-        (await c.ceph(['osd', 'pool', 'ls'])).split('\n').includes('it-rbd'));
+      await eventually('pool it-rbd listed by ceph osd pool ls', 30_000, async () => (await c.ceph(['osd', 'pool', 'ls'])).split('\n').includes('it-rbd'));
 
       const image = await fetch(`${url}/api/block/image`, {
         method: 'POST',

@@ -25,8 +25,19 @@ let proxy: RecordingProxy | null = null;
 let url = '';
 let close: (() => Promise<void>) | null = null;
 const logins = () => (proxy as RecordingProxy).received.filter((r) => r.method === 'POST' && r.url === '/api/auth');
-const loginBodies = { get length() { return logins().length; }, every: (f: (b: string) => boolean) => logins().every((r) => f(r.body.toString('utf8'))) };
-const userTokensSent = { at: (_i: number) => (proxy as RecordingProxy).received.filter((r) => r.url.startsWith('/api/pool') && r.method === 'GET').at(-1)?.authorization?.replace(/^Bearer /, '') };
+const loginBodies = {
+  get length() {
+    return logins().length;
+  },
+  every: (f: (b: string) => boolean) => logins().every((r) => f(r.body.toString('utf8'))),
+};
+const userTokensSent = {
+  at: (_i: number) =>
+    (proxy as RecordingProxy).received
+      .filter((r) => r.url.startsWith('/api/pool') && r.method === 'GET')
+      .at(-1)
+      ?.authorization?.replace(/^Bearer /, ''),
+};
 
 const POLICY = `
 rules:
@@ -86,7 +97,8 @@ async function ceph(method: string, path: string, opts: { token?: string; body?:
 }
 
 const conf = () => testEnv.cephConf as string;
-const enabled = async (user: string) => (JSON.parse(await cephCli(conf(), ['dashboard', 'ac-user-show', user, '--format', 'json'])) as { enabled: boolean }).enabled;
+const enabled = async (user: string) =>
+  (JSON.parse(await cephCli(conf(), ['dashboard', 'ac-user-show', user, '--format', 'json'])) as { enabled: boolean }).enabled;
 
 describe('Ceph-native login through the gateway (real Ceph)', () => {
   before(async () => {
@@ -109,9 +121,12 @@ describe('Ceph-native login through the gateway (real Ceph)', () => {
     assert.equal(login.body.username, RO.username);
     assert.deepEqual((login.body.permissions as unknown as Record<string, string[]>).pool, ['read']);
     const token = login.body.token as unknown as string;
-    assert.match(token, /^cgn_/, 'a gateway-issued token, never Ceph\'s JWT');
+    assert.match(token, /^cgn_/, "a gateway-issued token, never Ceph's JWT");
     assert.equal(login.headers['set-cookie'], undefined);
-    assert.ok(loginBodies.every((b) => !('ttl' in JSON.parse(b))), 'ttl never reaches Ceph');
+    assert.ok(
+      loginBodies.every((b) => !('ttl' in JSON.parse(b))),
+      'ttl never reaches Ceph',
+    );
 
     // 2. GET /api/pool with the token: 200, forwarded with the user's own Ceph token.
     const pools = await ceph('GET', '/api/pool', { token });
@@ -149,7 +164,7 @@ describe('Ceph-native login through the gateway (real Ceph)', () => {
     const pool = `nl-denied-${suffix}`;
     const created = await ceph('POST', '/api/pool', { token, body: { pool, pg_num: 8, pool_type: 'replicated' } });
     assert.equal(created.status, 403, 'Ceph refused the read-only user (the admin service account would have succeeded)');
-    assert.notEqual(created.body.code, 'policy_denied', 'the 403 is Ceph\'s, not the gateway\'s');
+    assert.notEqual(created.body.code, 'policy_denied', "the 403 is Ceph's, not the gateway's");
     assert.equal((await cephCli(conf(), ['osd', 'pool', 'ls'])).split('\n').includes(pool), false);
     // And the gateway policy applies on top: deleting pools is denied before Ceph sees it.
     const del = await ceph('DELETE', '/api/pool/anything', { token });
@@ -166,11 +181,14 @@ describe('Ceph-native login through the gateway (real Ceph)', () => {
     assert.ok(page.items.some((r) => r.route === '/api/pool/{pool_name}' && r.decision?.effect === 'deny'));
     const logins = await queryAudit((gw as FullGateway).gateway.audit.db, { operation: 'Auth.create', limit: 100 });
     assert.ok(logins.items.some((r) => (r.body as { username?: string } | null)?.username === RO.username && r.status === 201));
-    assert.ok(logins.items.every((r) => !JSON.stringify(r.body).includes(RO.password)), 'passwords never reach the audit log');
+    assert.ok(
+      logins.items.every((r) => !JSON.stringify(r.body).includes(RO.password)),
+      'passwords never reach the audit log',
+    );
     await ceph('POST', '/api/auth/logout', { token });
   });
 
-  test('wrong password: 400 in Ceph\'s shape; a burst is cut at 5 and Ceph never locks the account', async (t) => {
+  test("wrong password: 400 in Ceph's shape; a burst is cut at 5 and Ceph never locks the account", async (t) => {
     if (!need(t, 'ceph')) return;
     const wrong = await ceph('POST', '/api/auth', { body: { username: BF.username, password: 'nope' } });
     assert.equal(wrong.status, 400);

@@ -3,16 +3,16 @@
 // Run: node --import tsx --test test/integration/ceph-upstream.test.ts
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe, type TestContext, test } from 'node:test';
 import { request } from 'undici';
 import { type CephCluster, cephInstalled, startCluster } from '../../scripts/ceph/cluster.ts';
 import { loadCatalogue, type RouteCatalogue } from '../../src/ceph/catalogue.ts';
-import { cephConfigSchema } from '../../src/config/ceph.ts';
 import { detectRelease } from '../../src/ceph/release.ts';
 import { type CephUpstream, createCephUpstream } from '../../src/ceph/upstream.ts';
+import { cephConfigSchema } from '../../src/config/ceph.ts';
+import { GatewayError } from '../../src/core/errors.ts';
 import type { HttpMethod } from '../../src/core/http.ts';
 import { forward } from '../../src/proxy/forward.ts';
-import { GatewayError } from '../../src/core/errors.ts';
 
 const installed = cephInstalled();
 const skipReason = installed.ok ? null : `needs ceph packages: ${installed.reason}`;

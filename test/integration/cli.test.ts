@@ -20,9 +20,14 @@ function withoutConfig(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...withoutConfig(process.env), ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli.ts', ...args],
+      { env: { ...withoutConfig(process.env), ...env }, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -32,7 +37,8 @@ describe('help and usage errors', () => {
   test('--help lists every command and exits 0; no command prints it and exits 2', async () => {
     const help = await cli(['--help']);
     assert.equal(help.code, 0);
-    for (const c of ['serve', 'migrate', 'policy check|test|explain', 'audit verify|export|prune', 'apikey create|list|revoke', 'version']) assert.ok(help.stdout.includes(c), c);
+    for (const c of ['serve', 'migrate', 'policy check|test|explain', 'audit verify|export|prune', 'apikey create|list|revoke', 'version'])
+      assert.ok(help.stdout.includes(c), c);
     assert.equal((await cli([])).code, 2);
   });
 

@@ -20,7 +20,7 @@ function runDemo(dir: string): Promise<{ code: number | null; stdout: string; st
   });
 }
 
-test('the demo\'s printed curl lines give their printed results', { timeout: 600_000 }, async (t) => {
+test("the demo's printed curl lines give their printed results", { timeout: 600_000 }, async (t) => {
   // The demo starts its own throwaway Ceph; the guard only checks that Ceph can run here.
   if (!need(t, 'ceph')) return;
   const dir = mkdtempSync(join(tmpdir(), 'cephgate-demo-test-'));
@@ -41,7 +41,11 @@ test('the demo\'s printed curl lines give their printed results', { timeout: 600
     const rows = stdout.split('\n').filter((l) => /^(ok {2}|FAIL) /.test(l));
     assert.ok(printed.length >= 15, `expected the full list of lines, got ${printed.length}`);
     assert.equal(rows.length, printed.length, context);
-    assert.deepEqual(rows.filter((r) => !r.startsWith('ok')), [], context);
+    assert.deepEqual(
+      rows.filter((r) => !r.startsWith('ok')),
+      [],
+      context,
+    );
     // Denials are part of the demo, not only successes.
     assert.ok(rows.some((r) => /expected 403, got 403/.test(r)));
     assert.ok(rows.some((r) => /expected 401, got 401/.test(r)));

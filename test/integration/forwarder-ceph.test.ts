@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { request } from 'undici';
-import { createDispatcher, forward } from '../../src/proxy/forward.ts';
 import type { Upstream } from '../../src/core/upstream.ts';
+import { createDispatcher, forward } from '../../src/proxy/forward.ts';
 import { testDeps } from '../support/doubles.ts';
 import { startGateway } from '../support/gateway.ts';
 import { need, testEnv } from '../support/requirements.ts';
@@ -15,7 +15,8 @@ const V1 = 'application/vnd.ceph.api.v1.0+json';
 
 async function cephToken(url: string): Promise<string> {
   const res = await request(`${url}/api/auth`, {
-    method: 'POST', headers: { accept: V1, 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { accept: V1, 'content-type': 'application/json' },
     body: JSON.stringify({ username: testEnv.cephAdminUser, password: testEnv.cephAdminPassword }),
   });
   assert.equal(res.statusCode, 201);
@@ -28,7 +29,17 @@ test('an answer of the real dashboard passes through byte for byte', async (t) =
   const token = await cephToken(url);
   const dispatcher = createDispatcher({ connectTimeoutMs: 5000 });
   const upstream: Upstream = {
-    send: (req) => forward({ dispatcher, origin: url, method: req.method, path: req.pathAndQuery, headers: { ...req.headers, authorization: `Bearer ${token}`, accept: V1 }, body: req.body, headersTimeoutMs: 30000, bodyTimeoutMs: 30000 }),
+    send: (req) =>
+      forward({
+        dispatcher,
+        origin: url,
+        method: req.method,
+        path: req.pathAndQuery,
+        headers: { ...req.headers, authorization: `Bearer ${token}`, accept: V1 },
+        body: req.body,
+        headersTimeoutMs: 30000,
+        bodyTimeoutMs: 30000,
+      }),
     ping: async () => true,
     close: () => dispatcher.close(),
   };

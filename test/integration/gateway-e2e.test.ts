@@ -3,9 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { apiCall } from '../support/api-call.ts';
 import { cephCli } from '../support/ceph-cli.ts';
 import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
-import { apiCall } from '../support/api-call.ts';
 import { need, testEnv } from '../support/requirements.ts';
 
 let gw: FullGateway | null = null;
@@ -23,7 +23,7 @@ describe('team A through the gateway to the real Ceph', () => {
     await gw?.close();
   });
 
-  test('creates its own pool, is refused another team\'s, nothing reaches Ceph', async (t) => {
+  test("creates its own pool, is refused another team's, nothing reaches Ceph", async (t) => {
     if (!need(t, 'ceph')) return;
     const alice = await (gw as FullGateway).token('alice');
     const own = await call('POST', '/api/pool', alice, { pool: `team-a-${suffix}`, pg_num: 8, pool_type: 'replicated', application_metadata: ['rbd'] });
@@ -36,7 +36,7 @@ describe('team A through the gateway to the real Ceph', () => {
     assert.equal((await pools()).includes(`team-b-${suffix}`), false);
   });
 
-  test('is refused an RBD image in its pool whose data_pool is team B\'s', async (t) => {
+  test("is refused an RBD image in its pool whose data_pool is team B's", async (t) => {
     if (!need(t, 'ceph')) return;
     const alice = await (gw as FullGateway).token('alice');
     const res = await call('POST', '/api/block/image', alice, { name: 'img1', pool_name: `team-a-${suffix}`, data_pool: `team-b-${suffix}`, size: 1048576 });
@@ -55,7 +55,7 @@ describe('team A through the gateway to the real Ceph', () => {
     assert.equal(got.headers['content-type'], 'application/json');
   });
 
-  test('is refused another team\'s image through an encoded image_spec', async (t) => {
+  test("is refused another team's image through an encoded image_spec", async (t) => {
     if (!need(t, 'ceph')) return;
     const alice = await (gw as FullGateway).token('alice');
     const res = await call('DELETE', '/api/block/image/team-b%2Fimg', alice);
@@ -92,7 +92,7 @@ describe('team A through the gateway to the real Ceph', () => {
     const head = await fetch(`${g.url}/api/pool`, { method: 'HEAD', headers: { authorization: `Bearer ${await g.token('alice')}` } });
     assert.equal(head.status, 200);
     assert.equal(await head.text(), '');
-    assert.ok(Number(head.headers.get('content-length')) > 0, 'the GET answer\'s length');
+    assert.ok(Number(head.headers.get('content-length')) > 0, "the GET answer's length");
     // bob (team-b) may read images and pools, not OSDs: decided exactly as the GET would be.
     const denied = await fetch(`${g.url}/api/osd`, { method: 'HEAD', headers: { authorization: `Bearer ${await g.token('bob')}` } });
     assert.equal(denied.status, 403);

@@ -41,7 +41,11 @@ describe('metrics, health and readiness on the admin listener only', () => {
   const call = async (method: string, path: string, token?: string, body?: unknown) => {
     const res = await fetch(`${g().url}${path}`, {
       method,
-      headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        accept: 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     return { status: res.status, type: res.headers.get('content-type') ?? '', body: (await res.json().catch(() => null)) as Record<string, unknown> | null };
@@ -77,7 +81,13 @@ describe('metrics, health and readiness on the admin listener only', () => {
     assert.equal(delta('cephgate_audit_write_duration_seconds_count', { kind: 'outcome' }), 1, 'audit outcome write timed');
     assert.equal(delta('cephgate_audit_store_failures_total'), 0);
     // Declared with HELP/TYPE even before their first observation, so dashboards and alerts can rely on them.
-    for (const name of ['cephgate_audit_store_failures_total', 'cephgate_ceph_logins_total', 'cephgate_ceph_token_cache_hits_total', 'cephgate_jwks_refreshes_total', 'cephgate_active_sessions']) {
+    for (const name of [
+      'cephgate_audit_store_failures_total',
+      'cephgate_ceph_logins_total',
+      'cephgate_ceph_token_cache_hits_total',
+      'cephgate_jwks_refreshes_total',
+      'cephgate_active_sessions',
+    ]) {
       assert.match(after, new RegExp(`^# TYPE ${name} `, 'm'), name);
     }
     assert.match(after, /^cephgate_process_cpu_seconds_total /m, 'default process metrics, prefixed');
@@ -117,8 +127,11 @@ describe('deployment configs', () => {
     CEPHGATE__SERVER__PUBLIC_URL: 'http://localhost:8080',
     CEPHGATE__LOGGING__LEVEL: 'debug',
     DATABASE_URL: 'postgres://cephgate:pw@postgres:5432/cephgate',
-    CEPH_PW_READER: 'x', CEPH_PW_OPERATOR: 'x', CEPH_PW_ADMIN: 'x',
-    OIDC_CLIENT_SECRET: 'x', SESSION_ENCRYPTION_KEY: 'x',
+    CEPH_PW_READER: 'x',
+    CEPH_PW_OPERATOR: 'x',
+    CEPH_PW_ADMIN: 'x',
+    OIDC_CLIENT_SECRET: 'x',
+    SESSION_ENCRYPTION_KEY: 'x',
   };
 
   test('loads through the loader and the schema with the compose environment', () => {
@@ -132,7 +145,10 @@ describe('deployment configs', () => {
     const cluster = config.ceph.clusters[0];
     assert.ok(cluster);
     assert.deepEqual(cluster.accounts.map((a) => a.name).sort(), ['admin', 'operator', 'reader']);
-    assert.ok(cluster.accounts.every((a) => a.password_env !== undefined && a.password === undefined), 'no inline secret');
+    assert.ok(
+      cluster.accounts.every((a) => a.password_env !== undefined && a.password === undefined),
+      'no inline secret',
+    );
     assert.equal(cluster.tls.insecure_skip_verify, false);
     assert.equal(config.identity.issuers[0]?.audiences[0], 'cephgate');
     assert.equal(config.identity.browser_login?.enabled, true);

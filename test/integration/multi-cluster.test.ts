@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { queryAudit } from '../../src/audit/query.ts';
+import { apiCall } from '../support/api-call.ts';
 import { cephCli, ensureTestAccounts, TEST_ACCOUNTS } from '../support/ceph-cli.ts';
 import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
-import { apiCall } from '../support/api-call.ts';
 import { need, testEnv } from '../support/requirements.ts';
 
 const suffix = Math.random().toString(36).slice(2, 8);

@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
 import { cephCli } from '../support/ceph-cli.ts';
+import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
 import { need, testEnv } from '../support/requirements.ts';
 
 const V1 = 'application/vnd.ceph.api.v1.0+json';
@@ -35,7 +35,7 @@ test('a Ceph API client logs in through the gateway and calls the API with the t
   assert.equal(login.status, 201);
   const session = (await login.json()) as { token: string; username: string; permissions: Record<string, string[]> };
   assert.equal(session.username, user.username);
-  assert.ok(session.token.startsWith('cgn_'), 'a gateway-issued token, never Ceph\'s');
+  assert.ok(session.token.startsWith('cgn_'), "a gateway-issued token, never Ceph's");
   assert.equal(login.headers.get('set-cookie'), null);
 
   const pools = await fetch(`${url}/api/pool`, { headers: { accept: V1, authorization: `Bearer ${session.token}` } });
@@ -48,9 +48,13 @@ test('a Ceph API client logs in through the gateway and calls the API with the t
   assert.equal(afterLogout.status, 401);
 });
 
-test('a wrong password gets Ceph\'s own error shape', async (t) => {
+test("a wrong password gets Ceph's own error shape", async (t) => {
   if (!need(t, 'ceph')) return;
-  const res = await fetch(`${(gw as FullGateway).url}/api/auth`, { method: 'POST', headers: { accept: V1, 'content-type': 'application/json' }, body: JSON.stringify({ username: user.username, password: 'wrong' }) });
+  const res = await fetch(`${(gw as FullGateway).url}/api/auth`, {
+    method: 'POST',
+    headers: { accept: V1, 'content-type': 'application/json' },
+    body: JSON.stringify({ username: user.username, password: 'wrong' }),
+  });
   assert.equal(res.status, 400);
   assert.equal(((await res.json()) as { code: string }).code, 'invalid_credentials');
 });

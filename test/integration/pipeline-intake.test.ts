@@ -3,13 +3,13 @@
 // fail-closed audit order. Later stages are simple doubles here; they are tested for real elsewhere.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
 import { createServer } from 'node:net';
+import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { type LogCapture, MemoryAudit, staticUpstream, testConfig, testDeps } from '../support/doubles.ts';
 import { type RunningGateway, startGateway } from '../support/gateway.ts';
 import { rawRequest } from '../support/raw-http.ts';
-import { type StubUpstream, jsonAnswer, startStubUpstream } from '../support/stub-upstream.ts';
+import { jsonAnswer, type StubUpstream, startStubUpstream } from '../support/stub-upstream.ts';
 
 let stub: StubUpstream;
 let gw: RunningGateway;
@@ -38,10 +38,10 @@ before(async () => {
   });
   audit = new MemoryAudit();
   const deps = testDeps({
-      config: testConfig({ limits: { max_body_bytes: 1024, header_timeout_ms: 400, body_timeout_ms: 400, max_header_bytes: 4096 } }),
-      upstream: staticUpstream(stub.url, { connect: 500, headers: 300, body: 5000 }),
-      audit,
-    });
+    config: testConfig({ limits: { max_body_bytes: 1024, header_timeout_ms: 400, body_timeout_ms: 400, max_header_bytes: 4096 } }),
+    upstream: staticUpstream(stub.url, { connect: 500, headers: 300, body: 5000 }),
+    audit,
+  });
   logs = deps.logs;
   gw = await startGateway(deps);
 });
@@ -86,7 +86,9 @@ describe('limits', () => {
 
   test('Content-Length together with Transfer-Encoding gets 400 (request smuggling)', async () => {
     const before = stub.received.length;
-    const res = await rawRequest(gw.port, ['POST /api/pool HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /api/user HTTP/1.1\r\nHost: x\r\n\r\n']);
+    const res = await rawRequest(gw.port, [
+      'POST /api/pool HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /api/user HTTP/1.1\r\nHost: x\r\n\r\n',
+    ]);
     assert.equal(res.status, 400);
     assert.equal(JSON.parse(res.body).code, 'conflicting_length');
     assert.equal(stub.received.length, before);
@@ -94,7 +96,10 @@ describe('limits', () => {
 
   test('two Content-Length headers are refused, and the answer says so (not "with Transfer-Encoding")', async () => {
     const before = stub.received.length;
-    for (const lengths of [['2', '2'], ['2', '3']]) {
+    for (const lengths of [
+      ['2', '2'],
+      ['2', '3'],
+    ]) {
       const res = await rawRequest(gw.port, [`POST /api/pool HTTP/1.1\r\nHost: x\r\nContent-Length: ${lengths[0]}\r\nContent-Length: ${lengths[1]}\r\n\r\n{}`]);
       assert.equal(res.status, 400);
       const body = JSON.parse(res.body);
@@ -106,7 +111,9 @@ describe('limits', () => {
 
   test('a repeated Content-Type is refused: the gateway would decide on one and Ceph read the other', async () => {
     const before = stub.received.length;
-    const res = await rawRequest(gw.port, ['POST /api/pool HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}']);
+    const res = await rawRequest(gw.port, [
+      'POST /api/pool HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}',
+    ]);
     assert.equal(res.status, 400);
     assert.equal(JSON.parse(res.body).code, 'invalid_request');
     assert.equal(stub.received.length, before);
@@ -114,7 +121,11 @@ describe('limits', () => {
 
   test('pipelining: a valid request followed by malformed bytes gets its own answer first, then the 400', async () => {
     const before = stub.received.length;
-    const res = await rawRequest(gw.port, ['POST /api/pool HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}GARBAGE\r\n\r\n'], 5000);
+    const res = await rawRequest(
+      gw.port,
+      ['POST /api/pool HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}GARBAGE\r\n\r\n'],
+      5000,
+    );
     assert.equal(stub.received.length, before + 1, 'the valid request was carried out');
     const answers = res.raw.split(/(?=HTTP\/1\.1 )/);
     assert.equal(answers.length, 2, res.raw);
@@ -166,8 +177,16 @@ describe('forwarding', () => {
   test('hop-by-hop, identity and spoofed forwarding headers do not reach upstream', async () => {
     const res = await request(`${gw.url}/api/summary`, {
       headers: {
-        connection: 'x-drop-me', 'x-drop-me': '1', 'x-forwarded-for': '10.6.6.6', 'x-forwarded-host': 'evil', forwarded: 'for=10.6.6.6',
-        cookie: 'token=stolen', 'x-access-token': 'stolen', authorization: 'Bearer client-token', x_forwarded_for: '10.6.6.6', 'x-original-url': '/api/user',
+        connection: 'x-drop-me',
+        'x-drop-me': '1',
+        'x-forwarded-for': '10.6.6.6',
+        'x-forwarded-host': 'evil',
+        forwarded: 'for=10.6.6.6',
+        cookie: 'token=stolen',
+        'x-access-token': 'stolen',
+        authorization: 'Bearer client-token',
+        x_forwarded_for: '10.6.6.6',
+        'x-original-url': '/api/user',
       },
     });
     await res.body.dump();

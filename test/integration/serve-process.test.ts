@@ -4,9 +4,9 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -31,7 +31,13 @@ async function freePort(): Promise<number> {
 /** The few dashboard answers the gateway needs: active-mgr probe, login, and one slow read. */
 function cephStandIn(): Server {
   const exp = Math.floor(Date.now() / 1000) + 3600;
-  const jwt = [{ alg: 'HS256', typ: 'JWT' }, { iss: 'ceph-dashboard', exp, iat: exp - 3600, username: 'svc' }].map((o) => Buffer.from(JSON.stringify(o)).toString('base64url')).join('.') + '.sig';
+  const jwt =
+    [
+      { alg: 'HS256', typ: 'JWT' },
+      { iss: 'ceph-dashboard', exp, iat: exp - 3600, username: 'svc' },
+    ]
+      .map((o) => Buffer.from(JSON.stringify(o)).toString('base64url'))
+      .join('.') + '.sig';
   return createHttpServer((req, res) => {
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -53,7 +59,10 @@ before(async () => {
   publicPort = await freePort();
   adminPort = await freePort();
   mkdirSync(join(dir, 'policies'));
-  writeFileSync(join(dir, 'policies', 'ci.yaml'), 'rules:\n  - id: ci-reads-summary\n    effect: allow\n    subjects: { groups: [ci] }\n    methods: [GET]\n    routes: [/api/summary]\n');
+  writeFileSync(
+    join(dir, 'policies', 'ci.yaml'),
+    'rules:\n  - id: ci-reads-summary\n    effect: allow\n    subjects: { groups: [ci] }\n    methods: [GET]\n    routes: [/api/summary]\n',
+  );
   writeFileSync(
     join(dir, 'cephgate.yaml'),
     [
@@ -72,7 +81,19 @@ before(async () => {
       '',
     ].join('\n'),
   );
-  const created = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'apikey', 'create', '--name', 'ci', '--groups', 'ci', '--config', join(dir, 'cephgate.yaml')]);
+  const created = await run(process.execPath, [
+    '--import',
+    'tsx',
+    'src/cli.ts',
+    'apikey',
+    'create',
+    '--name',
+    'ci',
+    '--groups',
+    'ci',
+    '--config',
+    join(dir, 'cephgate.yaml'),
+  ]);
   key = created.stdout.trim();
 });
 
@@ -92,7 +113,10 @@ test('serve from a config file answers, then shuts down gracefully on SIGTERM', 
 
   let ready = false;
   for (let i = 0; i < 120 && !ready; i++) {
-    ready = await fetch(`http://127.0.0.1:${adminPort}/readyz`).then((r) => r.status === 200, () => false);
+    ready = await fetch(`http://127.0.0.1:${adminPort}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (!ready) await new Promise((r) => setTimeout(r, 250));
   }
   assert.ok(ready, 'ready on the admin listener');
@@ -102,7 +126,10 @@ test('serve from a config file answers, then shuts down gracefully on SIGTERM', 
   await new Promise((r) => setTimeout(r, 400));
   proc.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 200));
-  const refused = await fetch(url, { headers: { authorization: `Bearer ${key}` } }).then(() => false, () => true);
+  const refused = await fetch(url, { headers: { authorization: `Bearer ${key}` } }).then(
+    () => false,
+    () => true,
+  );
   assert.ok(refused, 'no new connections after SIGTERM');
   const res = await slow;
   assert.equal(res.status, 200, 'the request in flight finished');

@@ -86,14 +86,17 @@ describe('bodies: what Ceph acts on is what the policy decided on', () => {
     });
     await refusedAndAudited(res, 403, 'policy_denied');
     const apps = JSON.parse(await cephCli(conf(), ['osd', 'pool', 'application', 'get', foreign, '--format', 'json'])) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(apps), [], 'the other team\'s pool is untouched');
+    assert.deepEqual(Object.keys(apps), [], "the other team's pool is untouched");
   });
 
   test('duplicate JSON keys (first vs last wins) are never decided on', async (t) => {
     if (!need(t, 'ceph')) return;
     const a = `team-a-d${s}`;
     const b = `team-b-d${s}`;
-    const res = await call(g().url, 'POST', '/api/pool', { token: await g().token('alice'), body: `{"pool":"${a}","pg_num":8,"pool_type":"replicated","pool":"${b}"}` });
+    const res = await call(g().url, 'POST', '/api/pool', {
+      token: await g().token('alice'),
+      body: `{"pool":"${a}","pg_num":8,"pool_type":"replicated","pool":"${b}"}`,
+    });
     await refusedAndAudited(res, 403, 'policy_denied');
     const pools = await cephPools();
     assert.equal(pools.includes(a) || pools.includes(b), false);
@@ -113,7 +116,10 @@ describe('bodies: what Ceph acts on is what the policy decided on', () => {
 
   test('a body over the size limit is refused before anything is read further', async (t) => {
     if (!need(t, 'ceph')) return;
-    const res = await call(g().url, 'POST', '/api/pool', { token: await g().token('alice'), body: JSON.stringify({ pool: own, pad: 'x'.repeat(2 * 1024 * 1024) }) });
+    const res = await call(g().url, 'POST', '/api/pool', {
+      token: await g().token('alice'),
+      body: JSON.stringify({ pool: own, pad: 'x'.repeat(2 * 1024 * 1024) }),
+    });
     assert.equal(res.status, 413);
     assert.equal(res.json?.code, 'body_too_large');
   });
@@ -132,7 +138,9 @@ describe('bodies: what Ceph acts on is what the policy decided on', () => {
 
   test('a GET with a body is refused (parsers disagree on GET bodies)', async (t) => {
     if (!need(t, 'ceph')) return;
-    const res = await rawRequest(g().port, [`GET /api/pool HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${await g().token('alice')}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`]);
+    const res = await rawRequest(g().port, [
+      `GET /api/pool HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${await g().token('alice')}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+    ]);
     assert.equal(res.status, 400);
     assert.equal(JSON.parse(res.body).code, 'bad_request');
   });

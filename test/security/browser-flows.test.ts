@@ -5,28 +5,68 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 import fc from 'fast-check';
+import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 import { safeRedirectPath } from '../../src/auth/browser/redirect.ts';
 import { seal, unseal } from '../../src/auth/browser/seal.ts';
 import { csrfProblem } from '../../src/auth/browser/session-auth.ts';
-import { authInput } from '../support/oidc.ts';
 import { cephCli } from '../support/ceph-cli.ts';
 import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
+import { authInput } from '../support/oidc.ts';
 import { need, testEnv } from '../support/requirements.ts';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 import { fcParams } from './support.ts';
 
 /** Redirect targets that left the origin in oauth2-proxy, Pomerium or Traefik-forward-auth advisories. */
 const OPEN_REDIRECTS = [
-  '//evil.example', '///evil.example', '////evil.example', '/\\evil.example', '/\\/evil.example', '\\\\evil.example',
-  '/%09/evil.example', '/%0a/evil.example', '/%0d/evil.example', '/%20/evil.example', '/\t/evil.example', '/ /evil.example',
-  '/%2F/evil.example', '/%2f%2fevil.example', '/%5Cevil.example', '/%5c%5cevil.example', '/.%2F/evil.example',
-  'https://evil.example', 'http:evil.example', 'javascript:alert(1)', 'data:text/html,x', ' /ok', '/ok#@evil.example',
-  '/@evil.example', '/x@evil.example', '//user:pass@evil.example', '/%40evil.example', '/%252F%252Fevil.example',
-  '/\u3002evil.example', '/\uff0f\uff0fevil.example', '\u0000//evil.example', '/\u2028//evil.example',
-  '/..//evil.example', '/./\\evil.example', '', 'evil.example', '/' + 'a'.repeat(5000),
+  '//evil.example',
+  '///evil.example',
+  '////evil.example',
+  '/\\evil.example',
+  '/\\/evil.example',
+  '\\\\evil.example',
+  '/%09/evil.example',
+  '/%0a/evil.example',
+  '/%0d/evil.example',
+  '/%20/evil.example',
+  '/\t/evil.example',
+  '/ /evil.example',
+  '/%2F/evil.example',
+  '/%2f%2fevil.example',
+  '/%5Cevil.example',
+  '/%5c%5cevil.example',
+  '/.%2F/evil.example',
+  'https://evil.example',
+  'http:evil.example',
+  'javascript:alert(1)',
+  'data:text/html,x',
+  ' /ok',
+  '/ok#@evil.example',
+  '/@evil.example',
+  '/x@evil.example',
+  '//user:pass@evil.example',
+  '/%40evil.example',
+  '/%252F%252Fevil.example',
+  '/\u3002evil.example',
+  '/\uff0f\uff0fevil.example',
+  '\u0000//evil.example',
+  '/\u2028//evil.example',
+  '/..//evil.example',
+  '/./\\evil.example',
+  '',
+  'evil.example',
+  '/' + 'a'.repeat(5000),
 ];
 
 describe('redirect targets after login and logout', () => {
@@ -42,14 +82,20 @@ describe('redirect targets after login and logout', () => {
 
   test('whatever it accepts stays on the origin, for any input (property)', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 60 }), fc.constantFrom('/', '//', '/\\', '%2f', '%5c', '@', '\t', 'evil').chain((p) => fc.string({ maxLength: 20 }).map((x) => `/${p}${x}`))), (rd) => {
-        const out = safeRedirectPath(rd);
-        if (out === null) return;
-        const base = 'https://gateway.invalid';
-        const u = new URL(out, base);
-        assert.equal(u.origin, base, `${JSON.stringify(rd)} left the origin`);
-        assert.ok(out.startsWith('/') && !out.startsWith('//') && !out.includes('\\'));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 60 }),
+          fc.constantFrom('/', '//', '/\\', '%2f', '%5c', '@', '\t', 'evil').chain((p) => fc.string({ maxLength: 20 }).map((x) => `/${p}${x}`)),
+        ),
+        (rd) => {
+          const out = safeRedirectPath(rd);
+          if (out === null) return;
+          const base = 'https://gateway.invalid';
+          const u = new URL(out, base);
+          assert.equal(u.origin, base, `${JSON.stringify(rd)} left the origin`);
+          assert.ok(out.startsWith('/') && !out.startsWith('//') && !out.includes('\\'));
+        },
+      ),
       fcParams(2000),
     );
   });
@@ -115,7 +161,8 @@ describe('browser login end to end (whole gateway, real IdP, real Chromium, real
     }
     return { context, page, visited };
   }
-  const sessionCookie = async (context: BrowserContext) => (await context.cookies()).find((c) => c.name.includes('cephgate_session') && !c.name.endsWith('_login'));
+  const sessionCookie = async (context: BrowserContext) =>
+    (await context.cookies()).find((c) => c.name.includes('cephgate_session') && !c.name.endsWith('_login'));
 
   test('GET /gateway/login?rd=//evil.example never redirects off-origin after the callback', async (t) => {
     if (!need(t, 'ceph', 'chromium')) return;
@@ -123,14 +170,19 @@ describe('browser login end to end (whole gateway, real IdP, real Chromium, real
     assert.equal(res.status, 400, 'refused before the IdP is even asked');
     const { context, page, visited } = await login('/gateway/whoami');
     assert.ok(page.url().startsWith(g().url));
-    assert.equal(visited.some((u) => u.includes('evil.example')), false);
+    assert.equal(
+      visited.some((u) => u.includes('evil.example')),
+      false,
+    );
     await context.close();
   });
 
   test('a callback with state from another browser (cookie missing or swapped) is refused', async (t) => {
     if (!need(t, 'ceph', 'chromium')) return;
     // A callback URL captured from someone else's login, replayed without their login-state cookie.
-    const res = await fetch(`${g().url}/gateway/callback?code=stolen-code&state=stolen-state&iss=${encodeURIComponent(g().idp.issuer)}`, { redirect: 'manual' });
+    const res = await fetch(`${g().url}/gateway/callback?code=stolen-code&state=stolen-state&iss=${encodeURIComponent(g().idp.issuer)}`, {
+      redirect: 'manual',
+    });
     assert.equal(res.status, 400);
     assert.equal(res.headers.get('set-cookie')?.includes('cephgate_session=') ?? false, false, 'no session issued');
   });
@@ -167,7 +219,13 @@ describe('browser login end to end (whole gateway, real IdP, real Chromium, real
     const pool = `team-a-csrf-${Math.random().toString(36).slice(2, 8)}`;
     const res = await fetch(`${g().url}/api/pool`, {
       method: 'POST',
-      headers: { cookie: `${cookie.name}=${cookie.value}`, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'content-type': 'application/json', 'x-csrf-token': who.csrf_token },
+      headers: {
+        cookie: `${cookie.name}=${cookie.value}`,
+        origin: 'https://evil.example',
+        'sec-fetch-site': 'cross-site',
+        'content-type': 'application/json',
+        'x-csrf-token': who.csrf_token,
+      },
       body: JSON.stringify({ pool, pg_num: 8, pool_type: 'replicated' }),
     });
     assert.equal(res.status, 403);
@@ -178,7 +236,13 @@ describe('browser login end to end (whole gateway, real IdP, real Chromium, real
 
   test('rd with ;, CR/LF or quotes cannot inject cookie attributes', async (t) => {
     if (!need(t, 'ceph', 'chromium')) return;
-    for (const rd of ['/x; Domain=evil.example', '/x\r\nSet-Cookie: evil=1', '/x"; Path=/evil', '/x%3B%20Domain%3Devil.example', '/x%0d%0aSet-Cookie:%20evil=1']) {
+    for (const rd of [
+      '/x; Domain=evil.example',
+      '/x\r\nSet-Cookie: evil=1',
+      '/x"; Path=/evil',
+      '/x%3B%20Domain%3Devil.example',
+      '/x%0d%0aSet-Cookie:%20evil=1',
+    ]) {
       const res = await fetch(`${g().url}/gateway/login?rd=${encodeURIComponent(rd)}`, { redirect: 'manual' });
       const cookies = res.headers.getSetCookie();
       for (const c of cookies) {

@@ -139,9 +139,19 @@ describe('CherryPy differential: the known tricks', () => {
 
   test('form-encoded and multipart bodies, whose fields CherryPy merges into the arguments, are refused', async (t) => {
     if (!ready(t)) return;
-    const copy = { method: 'POST', target: '/api/block/image/team-a-p%2Fimg/copy', contentType: 'application/x-www-form-urlencoded', body: 'dest_pool_name=team-b-victim&dest_image_name=x' };
+    const copy = {
+      method: 'POST',
+      target: '/api/block/image/team-a-p%2Fimg/copy',
+      contentType: 'application/x-www-form-urlencoded',
+      body: 'dest_pool_name=team-b-victim&dest_image_name=x',
+    };
     assert.equal((await direct(copy)).dest_pool_name, 'team-b-victim');
-    for (const contentType of ['application/x-www-form-urlencoded', 'Application/X-WWW-Form-Urlencoded; charset=utf-8', 'multipart/form-data; boundary=b', 'multipart/mixed; boundary=b']) {
+    for (const contentType of [
+      'application/x-www-form-urlencoded',
+      'Application/X-WWW-Form-Urlencoded; charset=utf-8',
+      'multipart/form-data; boundary=b',
+      'multipart/mixed; boundary=b',
+    ]) {
       const res = await send((gw as RunningGateway).port, { ...copy, contentType });
       assert.equal(res.status, 415, res.body);
       assert.equal(JSON.parse(res.body).code, 'unsupported_media_type');
@@ -167,9 +177,63 @@ describe('CherryPy differential: the known tricks', () => {
 
 // ---- the property: random targets, queries and bodies ----
 
-const PARAM_VALUES = ['team-a-p1', 'rbd%2Fimg', 'team-a%2Fns%2Fimg', 'a%20b', 'p%C3%A9', 'x+y', 'a;b', 'a%3Bb', 'a=b', 'a,b', '1,2', 'a%2541', 'a%25', "a'b", '~x', 'a@b:c'];
-const NAMES = ['pool_name', 'image_spec', 'pool', 'data_pool', 'dest_pool_name', 'flags', 'x', 'y', 'svc_id', 'offset', 'pool%5Fname', 'pool_name%3B', 'po+ol', '', ';', 'a=b'];
-const VALUES = ['team-b-v', 'team-a-1', '', 'a;b', 'a%3Bb', 'a+b', 'a%2Bb', '%20', '%C3%A9', '%zz', '%2541', '1,2', 'a=b', '%3D', '%26', 'x%2Fy', '%EF%BB%BF', "'", '@:$'];
+const PARAM_VALUES = [
+  'team-a-p1',
+  'rbd%2Fimg',
+  'team-a%2Fns%2Fimg',
+  'a%20b',
+  'p%C3%A9',
+  'x+y',
+  'a;b',
+  'a%3Bb',
+  'a=b',
+  'a,b',
+  '1,2',
+  'a%2541',
+  'a%25',
+  "a'b",
+  '~x',
+  'a@b:c',
+];
+const NAMES = [
+  'pool_name',
+  'image_spec',
+  'pool',
+  'data_pool',
+  'dest_pool_name',
+  'flags',
+  'x',
+  'y',
+  'svc_id',
+  'offset',
+  'pool%5Fname',
+  'pool_name%3B',
+  'po+ol',
+  '',
+  ';',
+  'a=b',
+];
+const VALUES = [
+  'team-b-v',
+  'team-a-1',
+  '',
+  'a;b',
+  'a%3Bb',
+  'a+b',
+  'a%2Bb',
+  '%20',
+  '%C3%A9',
+  '%zz',
+  '%2541',
+  '1,2',
+  'a=b',
+  '%3D',
+  '%26',
+  'x%2Fy',
+  '%EF%BB%BF',
+  "'",
+  '@:$',
+];
 const pairArb = fc.oneof(
   fc.tuple(fc.constantFrom(...NAMES), fc.constantFrom(...VALUES)).map(([n, v]) => `${n}=${v}`),
   fc.constantFrom(...NAMES),
@@ -179,7 +243,15 @@ const queryArb = fc
   .tuple(fc.constantFrom('', '', '1,2', '12,34&'), fc.array(fc.tuple(pairArb, fc.constantFrom('&', ';', '&&', ';;', '&;', ';&')), { maxLength: 4 }))
   .map(([lead, pairs]) => lead + pairs.map(([p, sep], i) => (i === 0 ? p : sep + p)).join(''));
 const BODY_KEYS = ['pool', 'pool_name', 'image_spec', 'dest_pool_name', 'data_pool', 'flags', 'x', 'svc_id'];
-const CONTENT_TYPES = ['application/json', 'application/json', 'application/json; charset=utf-8', 'text/javascript', 'Application/JSON', 'text/plain', 'application/x-www-form-urlencoded'];
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/javascript',
+  'Application/JSON',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+];
 const bodyArb = fc.option(
   fc.record({
     contentType: fc.constantFrom(...CONTENT_TYPES),
@@ -187,7 +259,12 @@ const bodyArb = fc.option(
   }),
   { nil: undefined },
 );
-const requestArb = fc.record({ op: fc.constantFrom(...OPS), params: fc.array(fc.constantFrom(...PARAM_VALUES), { minLength: 6, maxLength: 6 }), query: queryArb, body: bodyArb });
+const requestArb = fc.record({
+  op: fc.constantFrom(...OPS),
+  params: fc.array(fc.constantFrom(...PARAM_VALUES), { minLength: 6, maxLength: 6 }),
+  query: queryArb,
+  body: bodyArb,
+});
 
 describe('CherryPy differential (property)', () => {
   test('every forwarded request is read by CherryPy and the dashboard exactly as the gateway decided, or refused', async (t) => {
@@ -202,7 +279,12 @@ describe('CherryPy differential (property)', () => {
           const target = `/${path}${query === '' ? '' : `?${query}`}`;
           const r: Sent = !withBody
             ? { method: op.method, target }
-            : { method: op.method, target, contentType: body.contentType, body: body.contentType.includes('form') ? new URLSearchParams(body.fields).toString() : JSON.stringify(body.fields) };
+            : {
+                method: op.method,
+                target,
+                contentType: body.contentType,
+                body: body.contentType.includes('form') ? new URLSearchParams(body.fields).toString() : JSON.stringify(body.fields),
+              };
           tally[await agreeOrRefuse(r)] += 1;
         }),
         fcParams(Number(process.env.CEPHGATE_FC_RUNS ?? 400)),

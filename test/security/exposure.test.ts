@@ -5,8 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
 import { TEST_ACCOUNTS } from '../support/ceph-cli.ts';
+import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
 import { rawRequest } from '../support/raw-http.ts';
 import { need, testEnv } from '../support/requirements.ts';
 import { call } from './support.ts';
@@ -87,13 +87,18 @@ describe('exposure', () => {
         assert.equal(res.text.includes(leak), false, `${leak} in ${res.text.slice(0, 200)}`);
       }
       assert.equal(res.headers.server, undefined, 'no upstream server fingerprint');
-      assert.equal(res.headers['set-cookie'], undefined, 'Ceph\'s token cookie never reaches the client');
+      assert.equal(res.headers['set-cookie'], undefined, "Ceph's token cookie never reaches the client");
     }
   });
 
   test('gateway pages carry security headers', async (t) => {
     if (!need(t, 'ceph')) return;
-    for (const [p, who] of [['/gateway/whoami', 'alice'], ['/gateway/v1/audit?limit=1', 'dave'], ['/gateway/v1/audit?limit=1', 'alice'], ['/gateway/whoami', '']] as const) {
+    for (const [p, who] of [
+      ['/gateway/whoami', 'alice'],
+      ['/gateway/v1/audit?limit=1', 'dave'],
+      ['/gateway/v1/audit?limit=1', 'alice'],
+      ['/gateway/whoami', ''],
+    ] as const) {
       const res = await call(g().url, 'GET', p, who ? { token: await tok(who) } : {});
       assert.equal(res.headers['x-content-type-options'], 'nosniff', p);
       assert.equal(res.headers['x-frame-options'], 'DENY', p);
@@ -122,7 +127,10 @@ describe('exposure', () => {
   // Runs last: greps everything the gateway logged during this file for every secret it used.
   test('no secret used in this run appears in the captured log output', async (t) => {
     if (!need(t, 'ceph')) return;
-    await call(g().url, 'GET', '/api/pool', { token: await tok('carol'), headers: { cookie: 'token=client-cookie-secret-123', 'x-access-token': 'client-xat-secret-456' } });
+    await call(g().url, 'GET', '/api/pool', {
+      token: await tok('carol'),
+      headers: { cookie: 'token=client-cookie-secret-123', 'x-access-token': 'client-xat-secret-456' },
+    });
     await call(g().url, 'GET', `/api/pool?access_token=${await tok('alice')}`);
     const secrets = [
       ...TEST_ACCOUNTS.map((a) => a.password),

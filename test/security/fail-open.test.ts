@@ -15,7 +15,7 @@ import type { AuditIntent, AuditSink } from '../../src/core/audit.ts';
 import type { PolicyEngine } from '../../src/core/decision.ts';
 import { MemoryAudit, staticUpstream, testConfig, testDeps } from '../support/doubles.ts';
 import { type RunningGateway, startGateway } from '../support/gateway.ts';
-import { type StubUpstream, jsonAnswer, startStubUpstream } from '../support/stub-upstream.ts';
+import { jsonAnswer, type StubUpstream, startStubUpstream } from '../support/stub-upstream.ts';
 import { call } from './support.ts';
 
 let stub: StubUpstream;
@@ -54,8 +54,16 @@ const throwingEngine: PolicyEngine = {
 describe('policy engine failures deny', () => {
   for (const [name, policy] of [
     ['decide() throws', () => throwingEngine],
-    ['the active policy set cannot be read', () => { throw new Error('no policy'); }],
-    ['decide() answers an unknown effect', () => ({ version: 'odd', decide: () => ({ effect: 'ALLOW', ruleId: 'x', reason: '', cephAccount: null, policyVersion: 'odd' }) })],
+    [
+      'the active policy set cannot be read',
+      () => {
+        throw new Error('no policy');
+      },
+    ],
+    [
+      'decide() answers an unknown effect',
+      () => ({ version: 'odd', decide: () => ({ effect: 'ALLOW', ruleId: 'x', reason: '', cephAccount: null, policyVersion: 'odd' }) }),
+    ],
     ['decide() answers undefined', () => ({ version: 'odd', decide: () => undefined })],
   ] as [string, () => PolicyEngine][]) {
     test(`a policy engine failure (${name}) is 403 policy_error, audited, never forwarded`, async () => {
@@ -136,11 +144,19 @@ describe('identity provider failures refuse', () => {
   });
 
   test('a hanging JWKS endpoint ends in 401 invalid_token within the HTTP timeout, nothing forwarded', async () => {
-    const identity = identityConfigSchema.parse({ issuers: [{ name: 'hang', issuer, audiences: ['cephgate'], jwks_uri: `${issuer}/jwks`, http_timeout_ms: 300 }] });
+    const identity = identityConfigSchema.parse({
+      issuers: [{ name: 'hang', issuer, audiences: ['cephgate'], jwks_uri: `${issuer}/jwks`, http_timeout_ms: 300 }],
+    });
     const bearer = createBearerAuthenticator(identity);
     const { privateKey } = await generateKeyPair('RS256');
     const now = Math.floor(Date.now() / 1000);
-    const token = await new SignJWT({ sub: 'alice', groups: ['breakglass'] }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(issuer).setAudience('cephgate').setIssuedAt(now).setExpirationTime(now + 300).sign(privateKey);
+    const token = await new SignJWT({ sub: 'alice', groups: ['breakglass'] })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setIssuer(issuer)
+      .setAudience('cephgate')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 300)
+      .sign(privateKey);
     const audit = new MemoryAudit();
     await withGateway({ upstream: staticUpstream(stub.url), audit, authenticate: createAuthenticatorChain([bearer]) }, async (gw) => {
       const before = stub.received.length;
@@ -188,7 +204,13 @@ describe('Ceph failures mid-request', () => {
 
   test('an unexpected error in the upstream stage is a generic 500 internal_error without internals', async () => {
     const audit = new MemoryAudit();
-    const upstream = { send: async () => { throw new Error('ECONNWEIRD at /var/lib/ceph secret'); }, ping: async () => true, close: async () => {} };
+    const upstream = {
+      send: async () => {
+        throw new Error('ECONNWEIRD at /var/lib/ceph secret');
+      },
+      ping: async () => true,
+      close: async () => {},
+    };
     await withGateway({ upstream, audit }, async (gw) => {
       const res = await call(gw.url, 'POST', '/api/pool', { body: '{}' });
       assert.ok(res.status >= 500);
@@ -201,7 +223,13 @@ describe('Ceph failures mid-request', () => {
 
 describe('the audit sink contract', () => {
   test('a sink that never answers cannot hold a mutation: 503 within the intent bound, nothing forwarded', async () => {
-    const hanging: AuditSink = { recordIntent: () => new Promise(() => {}), recordRefusal: () => new Promise(() => {}), recordOutcome: async () => {}, ping: async () => true, close: async () => {} };
+    const hanging: AuditSink = {
+      recordIntent: () => new Promise(() => {}),
+      recordRefusal: () => new Promise(() => {}),
+      recordOutcome: async () => {},
+      ping: async () => true,
+      close: async () => {},
+    };
     await withGateway({ upstream: staticUpstream(stub.url), audit: hanging, config: testConfig({ audit: { intent_timeout_ms: 100 } }) }, async (gw) => {
       const ac = AbortSignal.timeout(2000);
       const res = await fetch(`${gw.url}/api/pool/p1`, { method: 'DELETE', signal: ac });

@@ -4,12 +4,12 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
 import { MemoryAudit, staticUpstream, testConfig, testDeps } from '../support/doubles.ts';
+import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
 import { type RunningGateway, startGateway } from '../support/gateway.ts';
 import { rawRequest } from '../support/raw-http.ts';
 import { need, testEnv } from '../support/requirements.ts';
-import { type StubUpstream, jsonAnswer, startStubUpstream } from '../support/stub-upstream.ts';
+import { jsonAnswer, type StubUpstream, startStubUpstream } from '../support/stub-upstream.ts';
 import { auditRowsOf, call, requestIdOf } from './support.ts';
 
 const IDENTITY = {
@@ -50,13 +50,34 @@ describe('identity headers never reach upstream (recording stub)', () => {
   });
 
   test('client identity and forwarding headers are all stripped, the gateway sets its own', async () => {
-    const lines = Object.entries(IDENTITY).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    const lines = Object.entries(IDENTITY)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
     const res = await rawRequest(gw.port, [`GET /api/pool HTTP/1.1\r\nHost: x\r\n${lines}Connection: close\r\n\r\n`]);
     assert.equal(res.status, 200);
     const got = stub.received.at(-1);
     assert.ok(got);
     const names = new Set(Object.keys(got.headers));
-    for (const h of ['authorization', 'cookie', 'x-access-token', 'x-forwarded-uri', 'x-forwarded-prefix', 'x-original-url', 'x-rewrite-url', 'x_forwarded_for', 'x_access_token', 'x-remote-user', 'x-forwarded-user', 'x-auth-request-user', 'x-auth-request-email', 'remote-user', 'proxy-authorization', 'x-http-method-override', 'x-real-ip', 'client-ip']) {
+    for (const h of [
+      'authorization',
+      'cookie',
+      'x-access-token',
+      'x-forwarded-uri',
+      'x-forwarded-prefix',
+      'x-original-url',
+      'x-rewrite-url',
+      'x_forwarded_for',
+      'x_access_token',
+      'x-remote-user',
+      'x-forwarded-user',
+      'x-auth-request-user',
+      'x-auth-request-email',
+      'remote-user',
+      'proxy-authorization',
+      'x-http-method-override',
+      'x-real-ip',
+      'client-ip',
+    ]) {
       assert.equal(names.has(h), false, `${h} must not be forwarded`);
     }
     // The gateway's own forwarding headers, describing the real peer, not the client's claims.
@@ -67,7 +88,9 @@ describe('identity headers never reach upstream (recording stub)', () => {
   });
 
   test('Connection-listed headers are hop-by-hop and never forwarded (nominating Authorization away or a header in)', async () => {
-    await rawRequest(gw.port, ['GET /api/pool HTTP/1.1\r\nHost: x\r\nConnection: close, content-type, x-request-id\r\nContent-Type: application/json\r\nTE: trailers\r\nUpgrade: h2c\r\n\r\n']);
+    await rawRequest(gw.port, [
+      'GET /api/pool HTTP/1.1\r\nHost: x\r\nConnection: close, content-type, x-request-id\r\nContent-Type: application/json\r\nTE: trailers\r\nUpgrade: h2c\r\n\r\n',
+    ]);
     const got = stub.received.at(-1);
     assert.ok(got);
     assert.equal(got.headers['content-type'], undefined);

@@ -92,7 +92,9 @@ describe('path differentials', () => {
   for (const [name, target, host] of BEFORE_APP) {
     test(`refuses ${name} before any decision (nothing forwarded)`, async (t) => {
       if (!need(t, 'ceph')) return;
-      const res = await rawRequest(g().port, [`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${await g().token('erin')}\r\nConnection: close\r\n\r\n`]);
+      const res = await rawRequest(g().port, [
+        `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${await g().token('erin')}\r\nConnection: close\r\n\r\n`,
+      ]);
       assert.equal(res.status, 400);
     });
     test(`answers ${name} with a JSON error and a code`, async (t) => {

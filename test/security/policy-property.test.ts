@@ -19,7 +19,15 @@ const OPS = ['Pool.create', 'Pool.set', 'Pool.delete', 'Pool.get', 'Rbd.create',
 const GROUPS = ['g1', 'g2'];
 const POOLS = ['a-1', 'a-2', 'b-1', 'c'];
 const GLOBS = ['a-*', 'b-*', 'c'];
-const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'text/javascript', 'Application/JSON', 'application/x-www-form-urlencoded', 'text/plain', null];
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/javascript',
+  'Application/JSON',
+  'application/x-www-form-urlencoded',
+  'text/plain',
+  null,
+];
 
 const ruleArb = fc.record({
   effect: fc.constantFrom('allow', 'deny'),
@@ -32,8 +40,12 @@ const reqArb = fc.record({
   op: fc.constantFrom(...OPS),
   groups: fc.subarray(GROUPS),
   pathPool: fc.constantFrom(...POOLS),
-  query: fc.array(fc.tuple(fc.constantFrom('pool', 'pool_name', 'data_pool', 'dest_pool_name', 'image_spec', 'x'), fc.constantFrom(...POOLS)), { maxLength: 2 }),
-  body: fc.option(fc.dictionary(fc.constantFrom('pool', 'pool_name', 'data_pool', 'dest_pool_name', 'image_spec', 'name', 'size'), fc.constantFrom(...POOLS)), { nil: null }),
+  query: fc.array(fc.tuple(fc.constantFrom('pool', 'pool_name', 'data_pool', 'dest_pool_name', 'image_spec', 'x'), fc.constantFrom(...POOLS)), {
+    maxLength: 2,
+  }),
+  body: fc.option(fc.dictionary(fc.constantFrom('pool', 'pool_name', 'data_pool', 'dest_pool_name', 'image_spec', 'name', 'size'), fc.constantFrom(...POOLS)), {
+    nil: null,
+  }),
   contentType: fc.constantFrom(...CONTENT_TYPES),
 });
 
@@ -77,11 +89,42 @@ test('a pool rule never allows what Ceph would do to another pool; a matching de
       if (op.pathParams.includes('image_spec')) params.image_spec = `${r.pathPool}/img`;
       const query: Record<string, string[]> = {};
       for (const [k, v] of r.query) (query[k] ??= []).push(k === 'image_spec' ? `${v}/img` : v);
-      const body = r.body === null ? null : Buffer.from(JSON.stringify(Object.fromEntries(Object.entries(r.body).map(([k, v]) => [k, k === 'image_spec' ? `${v}/img` : v]))));
-      const principal: Principal = { id: 'p', name: 'p', email: null, groups: r.groups, method: 'oidc_bearer', authenticatedAt: new Date(0), apiKeyName: null, claims: {} };
-      const input: PolicyInput = { principal, method: op.method, route: { cluster: 'default', operation: op, template: op.template, params }, query, body, contentType: r.contentType, now: new Date() };
+      const body =
+        r.body === null
+          ? null
+          : Buffer.from(JSON.stringify(Object.fromEntries(Object.entries(r.body).map(([k, v]) => [k, k === 'image_spec' ? `${v}/img` : v]))));
+      const principal: Principal = {
+        id: 'p',
+        name: 'p',
+        email: null,
+        groups: r.groups,
+        method: 'oidc_bearer',
+        authenticatedAt: new Date(0),
+        apiKeyName: null,
+        claims: {},
+      };
+      const input: PolicyInput = {
+        principal,
+        method: op.method,
+        route: { cluster: 'default', operation: op, template: op.template, params },
+        query,
+        body,
+        contentType: r.contentType,
+        now: new Date(),
+      };
       const d = c.engine.decide(input);
-      const acted = cephPools(cephArgs({ ...r, query: r.query.map(([k, v]) => [k, k === 'image_spec' ? `${v}/img` : v]), body: r.body === null ? null : Object.fromEntries(Object.entries(r.body).map(([k, v]) => [k, k === 'image_spec' ? `${v}/img` : v])) }, op.method, params), new Set([...op.pathParams, ...op.poolFields, ...op.queryParams, ...op.bodyFields]));
+      const acted = cephPools(
+        cephArgs(
+          {
+            ...r,
+            query: r.query.map(([k, v]) => [k, k === 'image_spec' ? `${v}/img` : v]),
+            body: r.body === null ? null : Object.fromEntries(Object.entries(r.body).map(([k, v]) => [k, k === 'image_spec' ? `${v}/img` : v])),
+          },
+          op.method,
+          params,
+        ),
+        new Set([...op.pathParams, ...op.poolFields, ...op.queryParams, ...op.bodyFields]),
+      );
       const inGroups = (x: (typeof rules)[number]) => x.groups === undefined || x.groups.some((g) => r.groups.includes(g));
       const fits = (glob: string, p: string) => new RegExp(`^${glob.replace('*', '.*')}$`).test(p);
       // A deny naming this operation for this principal whose pools match a pool Ceph acts on always wins.

@@ -24,13 +24,17 @@ const g = () => gw as FullGateway;
 
 const rbd = async (...args: string[]) => (await run('rbd', ['-c', conf(), ...args], { timeout: 60_000 })).stdout;
 const images = async (pool: string) => (await rbd('ls', pool)).split('\n').filter(Boolean);
-const quota = async (pool: string) => (JSON.parse(await cephCli(conf(), ['osd', 'pool', 'get-quota', pool, '--format', 'json'])) as { quota_max_objects: number }).quota_max_objects;
+const quota = async (pool: string) =>
+  (JSON.parse(await cephCli(conf(), ['osd', 'pool', 'get-quota', pool, '--format', 'json'])) as { quota_max_objects: number }).quota_max_objects;
 
 /** The credentials of a team-a caller: an OIDC bearer token, and an API key of the team-a group. */
 const credentials: Record<string, () => Promise<Record<string, string>>> = {
   bearer: async () => ({ authorization: `Bearer ${await g().token('alice')}` }),
   'api key': async () => {
-    const made = await call(g().url, 'POST', '/gateway/v1/apikeys', { token: await g().token('erin'), body: JSON.stringify({ name: `team-a-${unique()}`, groups: ['team-a'], expires: '1d' }) });
+    const made = await call(g().url, 'POST', '/gateway/v1/apikeys', {
+      token: await g().token('erin'),
+      body: JSON.stringify({ name: `team-a-${unique()}`, groups: ['team-a'], expires: '1d' }),
+    });
     assert.equal(made.status, 201, made.text);
     return { authorization: `Bearer ${made.json?.key as string}` };
   },
@@ -48,7 +52,10 @@ async function refusedAndFoundByVictimPool(res: Awaited<ReturnType<typeof call>>
   const dave = await g().token('dave');
   const byPool = await call(g().url, 'GET', `/gateway/v1/audit?pool=${encodeURIComponent(victim)}&limit=1000`, { token: dave });
   assert.equal(byPool.status, 200, byPool.text);
-  assert.ok(((byPool.json as { items: { request_id: string }[] }).items).some((r) => r.request_id === id), 'found by the victim pool');
+  assert.ok(
+    (byPool.json as { items: { request_id: string }[] }).items.some((r) => r.request_id === id),
+    'found by the victim pool',
+  );
 }
 
 describe('the ; query bypass, replayed against the real Ceph', () => {
@@ -77,7 +84,10 @@ describe('the ; query bypass, replayed against the real Ceph', () => {
 
     test(`${how}: team-b's pool cannot be renamed into team-a's namespace`, async (t) => {
       if (!need(t, 'ceph')) return;
-      const res = await call(g().url, 'PUT', `/api/pool/${own}?flags=;pool_name=${victim}`, { headers: await headersOf(), body: JSON.stringify({ pool: `team-a-stolen${s}` }) });
+      const res = await call(g().url, 'PUT', `/api/pool/${own}?flags=;pool_name=${victim}`, {
+        headers: await headersOf(),
+        body: JSON.stringify({ pool: `team-a-stolen${s}` }),
+      });
       await refusedAndFoundByVictimPool(res, 400, 'ambiguous_request');
       const pools = await cephPools();
       assert.ok(pools.includes(victim) && !pools.includes(`team-a-stolen${s}`));
@@ -104,7 +114,10 @@ describe('the ; query bypass, replayed against the real Ceph', () => {
       if (!need(t, 'ceph')) return;
       // Before the fix the gateway read one pool named `team-a-c…;pool=team-b-…` (glob team-a-* matched).
       const mine = `team-a-c${s}${how.length}`;
-      const res = await call(g().url, 'POST', `/api/pool?pool=${mine};pool=${victim}`, { headers: await headersOf(), body: JSON.stringify({ pg_num: 8, pool_type: 'replicated' }) });
+      const res = await call(g().url, 'POST', `/api/pool?pool=${mine};pool=${victim}`, {
+        headers: await headersOf(),
+        body: JSON.stringify({ pg_num: 8, pool_type: 'replicated' }),
+      });
       await refusedAndFoundByVictimPool(res, 403, 'policy_denied');
       assert.equal((await cephPools()).includes(mine), false);
     });

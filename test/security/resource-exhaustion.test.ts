@@ -14,7 +14,7 @@ import { type RunningGateway, startGateway } from '../support/gateway.ts';
 import { authInput } from '../support/oidc.ts';
 import { rawRequest } from '../support/raw-http.ts';
 import { need, testEnv } from '../support/requirements.ts';
-import { type StubUpstream, jsonAnswer, startStubUpstream } from '../support/stub-upstream.ts';
+import { jsonAnswer, type StubUpstream, startStubUpstream } from '../support/stub-upstream.ts';
 import { call, unique } from './support.ts';
 
 describe('slow clients', () => {
@@ -22,10 +22,13 @@ describe('slow clients', () => {
   let gw: RunningGateway;
   before(async () => {
     stub = await startStubUpstream(jsonAnswer(200, { ok: true }));
-    gw = await startGateway(testDeps({
-      config: testConfig({ limits: { header_timeout_ms: 400, body_timeout_ms: 400, max_header_bytes: 4096, max_body_bytes: 4096 } }),
-      upstream: staticUpstream(stub.url), audit: new MemoryAudit(),
-    }));
+    gw = await startGateway(
+      testDeps({
+        config: testConfig({ limits: { header_timeout_ms: 400, body_timeout_ms: 400, max_header_bytes: 4096, max_body_bytes: 4096 } }),
+        upstream: staticUpstream(stub.url),
+        audit: new MemoryAudit(),
+      }),
+    );
   });
   after(async () => {
     await gw.close();
@@ -46,14 +49,25 @@ describe('slow clients', () => {
 
   test('a body that trickles past the body timeout is 408, nothing forwarded', async () => {
     const before = stub.received.length;
-    const res = await rawRequest(gw.port, ['POST /api/pool HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":', { pauseMs: 300 }, '1', { pauseMs: 300 }, '2', { pauseMs: 300 }, '3']);
+    const res = await rawRequest(gw.port, [
+      'POST /api/pool HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":',
+      { pauseMs: 300 },
+      '1',
+      { pauseMs: 300 },
+      '2',
+      { pauseMs: 300 },
+      '3',
+    ]);
     assert.equal(res.status, 408);
     assert.equal(stub.received.length, before);
   });
 
   test('a chunked body that never ends is cut off, nothing forwarded', async () => {
     const before = stub.received.length;
-    const res = await rawRequest(gw.port, ['POST /api/pool HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n', { pauseMs: 1500 }]);
+    const res = await rawRequest(gw.port, [
+      'POST /api/pool HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n',
+      { pauseMs: 1500 },
+    ]);
     assert.ok([408, 400].includes(res.status), String(res.status));
     assert.equal(stub.received.length, before);
   });
@@ -77,12 +91,21 @@ describe('bounded client-keyed caches', () => {
   test('the verified-token cache never grows past max_entries under many distinct valid tokens (measured)', async () => {
     const { publicKey, privateKey } = await generateKeyPair('RS256');
     const issuer = 'https://idp.example.test';
-    const identity = identityConfigSchema.parse({ issuers: [{ name: 'x', issuer, audiences: ['cephgate'] }], token_cache: { max_entries: 64, max_ttl_seconds: 300 } });
+    const identity = identityConfigSchema.parse({
+      issuers: [{ name: 'x', issuer, audiences: ['cephgate'] }],
+      token_cache: { max_entries: 64, max_ttl_seconds: 300 },
+    });
     const bearer = createBearerAuthenticator(identity, { keysFor: () => async () => publicKey });
     const now = Math.floor(Date.now() / 1000);
     let peak = 0;
     for (let i = 0; i < 500; i++) {
-      const tok = await new SignJWT({ sub: `u${i}` }).setProtectedHeader({ alg: 'RS256' }).setIssuer(issuer).setAudience('cephgate').setIssuedAt(now).setExpirationTime(now + 300).sign(privateKey);
+      const tok = await new SignJWT({ sub: `u${i}` })
+        .setProtectedHeader({ alg: 'RS256' })
+        .setIssuer(issuer)
+        .setAudience('cephgate')
+        .setIssuedAt(now)
+        .setExpirationTime(now + 300)
+        .sign(privateKey);
       const r = await bearer.authenticate(authInput({ headers: { authorization: `Bearer ${tok}` } }));
       assert.equal(r.kind, 'ok');
       peak = Math.max(peak, bearer.cache.size);
@@ -92,11 +115,19 @@ describe('bounded client-keyed caches', () => {
 
   test('invalid tokens are never cached (a flood of junk cannot evict good entries or grow memory)', async () => {
     const { publicKey } = await generateKeyPair('RS256');
-    const identity = identityConfigSchema.parse({ issuers: [{ name: 'x', issuer: 'https://idp.example.test', audiences: ['cephgate'] }], token_cache: { max_entries: 64, max_ttl_seconds: 300 } });
+    const identity = identityConfigSchema.parse({
+      issuers: [{ name: 'x', issuer: 'https://idp.example.test', audiences: ['cephgate'] }],
+      token_cache: { max_entries: 64, max_ttl_seconds: 300 },
+    });
     const bearer = createBearerAuthenticator(identity, { keysFor: () => async () => publicKey });
     const { privateKey } = await generateKeyPair('RS256');
     for (let i = 0; i < 100; i++) {
-      const tok = await new SignJWT({ sub: `u${i}` }).setProtectedHeader({ alg: 'RS256' }).setIssuer('https://idp.example.test').setAudience('cephgate').setExpirationTime('5m').sign(privateKey);
+      const tok = await new SignJWT({ sub: `u${i}` })
+        .setProtectedHeader({ alg: 'RS256' })
+        .setIssuer('https://idp.example.test')
+        .setAudience('cephgate')
+        .setExpirationTime('5m')
+        .sign(privateKey);
       assert.equal((await bearer.authenticate(authInput({ headers: { authorization: `Bearer ${tok}` } }))).kind, 'fail');
     }
     assert.equal(bearer.cache.size, 0);

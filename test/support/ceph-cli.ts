@@ -9,7 +9,9 @@ const run = promisify(execFile);
 export async function cephCli(conf: string, args: string[], input?: string): Promise<string> {
   if (input === undefined) return (await run('ceph', ['-c', conf, ...args], { timeout: 60_000 })).stdout;
   return await new Promise((resolve, reject) => {
-    const child = execFile('ceph', ['-c', conf, ...args], { timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}: ${stderr}`)) : resolve(stdout)));
+    const child = execFile('ceph', ['-c', conf, ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}: ${stderr}`)) : resolve(stdout),
+    );
     child.stdin?.end(input);
   });
 }

@@ -13,7 +13,8 @@ export const DASHBOARD_DIR = '/usr/share/ceph/mgr/dashboard';
 
 /** Null when the oracle can run here, else why not. */
 export function oracleMissing(): string | null {
-  if (!existsSync(`${DASHBOARD_DIR}/controllers/_base_controller.py`)) return `the Ceph dashboard sources are not installed (${DASHBOARD_DIR}; apt-get install ceph-mgr-dashboard)`;
+  if (!existsSync(`${DASHBOARD_DIR}/controllers/_base_controller.py`))
+    return `the Ceph dashboard sources are not installed (${DASHBOARD_DIR}; apt-get install ceph-mgr-dashboard)`;
   const r = spawnSync(SYSTEM_PYTHON, ['-c', 'import cherrypy, routes'], { encoding: 'utf8' });
   return r.status === 0 ? null : `${SYSTEM_PYTHON} cannot import cherrypy and routes (${(r.stderr || r.error?.message || '').trim().split('\n').at(-1)})`;
 }

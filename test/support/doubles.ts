@@ -2,22 +2,28 @@
 // itself. Real authenticators, policies, audit stores and Ceph are tested with real parts elsewhere.
 
 import { Writable } from 'node:stream';
-import { createDispatcher, forward } from '../../src/proxy/forward.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
-import { createTrustedProxies } from '../../src/intake/trusted-proxies.ts';
-import type { PipelineDeps } from '../../src/pipeline/deps.ts';
 import type { AuditIntent, AuditOutcome, AuditSink } from '../../src/core/audit.ts';
 import type { Decision, PolicyEngine } from '../../src/core/decision.ts';
+import { GatewayError } from '../../src/core/errors.ts';
 import type { Principal } from '../../src/core/principal.ts';
 import type { Upstream } from '../../src/core/upstream.ts';
-import { GatewayError } from '../../src/core/errors.ts';
+import { createTrustedProxies } from '../../src/intake/trusted-proxies.ts';
+import type { PipelineDeps } from '../../src/pipeline/deps.ts';
+import { createDispatcher, forward } from '../../src/proxy/forward.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { createMetrics } from '../../src/telemetry/metrics.ts';
 
 export const testPrincipal: Principal = {
-  id: 'test#alice', name: 'Alice', email: 'alice@example.test', groups: ['team-a'], method: 'oidc_bearer',
-  authenticatedAt: new Date(0), apiKeyName: null, claims: {},
+  id: 'test#alice',
+  name: 'Alice',
+  email: 'alice@example.test',
+  groups: ['team-a'],
+  method: 'oidc_bearer',
+  authenticatedAt: new Date(0),
+  apiKeyName: null,
+  claims: {},
 };
 
 export const allowAll: PolicyEngine = {
@@ -49,7 +55,17 @@ export class MemoryAudit implements AuditSink {
 export function staticUpstream(origin: string, timeouts = { connect: 2000, headers: 2000, body: 5000 }): Upstream {
   const dispatcher = createDispatcher({ connectTimeoutMs: timeouts.connect });
   return {
-    send: (req) => forward({ dispatcher, origin, method: req.method, path: req.pathAndQuery, headers: req.headers, body: req.body, headersTimeoutMs: timeouts.headers, bodyTimeoutMs: timeouts.body }),
+    send: (req) =>
+      forward({
+        dispatcher,
+        origin,
+        method: req.method,
+        path: req.pathAndQuery,
+        headers: req.headers,
+        body: req.body,
+        headersTimeoutMs: timeouts.headers,
+        bodyTimeoutMs: timeouts.body,
+      }),
     ping: async () => true,
     close: async () => dispatcher.close(),
   };

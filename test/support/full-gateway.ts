@@ -7,14 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDevIdp, type DevIdp } from '../../scripts/dev-idp/provider.ts';
+import { type DevIdp, startDevIdp } from '../../scripts/dev-idp/provider.ts';
 import { validateConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { buildGateway, type Gateway } from '../../src/server/build.ts';
 import { createAdminServer, createPublicServer } from '../../src/server/listeners.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
-import { LogCapture } from './doubles.ts';
 import { ensureTestAccounts, TEST_ACCOUNTS } from './ceph-cli.ts';
+import { LogCapture } from './doubles.ts';
 import { testEnv } from './requirements.ts';
 import { throwawayDatabase } from './throwaway-database.ts';
 
@@ -55,7 +55,11 @@ export async function startFullGateway(opts: FullGatewayOptions = {}): Promise<F
   await ensureTestAccounts(conf);
   const publicPort = opts.browserLogin ? await freePort() : 0;
   const publicUrl = `http://127.0.0.1:${publicPort}`;
-  const idp = opts.idp ?? (await startDevIdp(opts.browserLogin ? { port: 0, redirectUris: [`${publicUrl}/gateway/callback`], postLogoutRedirectUris: [`${publicUrl}/`] } : { port: 0 }));
+  const idp =
+    opts.idp ??
+    (await startDevIdp(
+      opts.browserLogin ? { port: 0, redirectUris: [`${publicUrl}/gateway/callback`], postLogoutRedirectUris: [`${publicUrl}/`] } : { port: 0 },
+    ));
   const dir = mkdtempSync(join(tmpdir(), 'cephgate-e2e-'));
   const db = opts.store === 'postgres' ? await throwawayDatabase('cephgate_e2e') : null;
   const env = Object.fromEntries(TEST_ACCOUNTS.map((a) => [`CG_TEST_PW_${a.name.toUpperCase()}`, a.password]));
@@ -81,7 +85,13 @@ export async function startFullGateway(opts: FullGatewayOptions = {}): Promise<F
       issuers: [{ name: 'dev', issuer: idp.issuer, audiences: ['cephgate'] }],
       ...(opts.browserLogin
         ? {
-            browser_login: { enabled: true, issuer: 'dev', client_id: idp.browserClient.clientId, client_secret_env: 'CG_TEST_OIDC_SECRET', scopes: 'openid profile email groups' },
+            browser_login: {
+              enabled: true,
+              issuer: 'dev',
+              client_id: idp.browserClient.clientId,
+              client_secret_env: 'CG_TEST_OIDC_SECRET',
+              scopes: 'openid profile email groups',
+            },
             sessions: { encryption_key_env: 'CG_TEST_SESSION_KEY' },
           }
         : {}),
@@ -102,7 +112,11 @@ export async function startFullGateway(opts: FullGatewayOptions = {}): Promise<F
   return {
     url: `http://127.0.0.1:${port}`,
     adminUrl: `http://127.0.0.1:${(admin.address() as AddressInfo).port}`,
-    port, idp, gateway, config, logs,
+    port,
+    idp,
+    gateway,
+    config,
+    logs,
     token: (user) => idp.tokenFor(user),
     async close() {
       server.closeAllConnections();

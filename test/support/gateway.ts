@@ -1,8 +1,8 @@
 // Starts the public app on a real socket (port 0) for integration tests, with whatever deps the
 // test gives, and closes it afterwards.
 
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { PipelineDeps } from '../../src/pipeline/deps.ts';
 import { createProxyHandler } from '../../src/pipeline/handle.ts';
 import { createPublicServer, webRequestListener } from '../../src/server/listeners.ts';

@@ -3,10 +3,10 @@
 
 import { createPublicKey } from 'node:crypto';
 import { base64url, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
+import { DEV_AUDIENCE, type DevIdp } from '../../scripts/dev-idp/provider.ts';
 import { type IssuerConfig, issuerSchema } from '../../src/config/identity.ts';
 import type { HttpMethod } from '../../src/core/http.ts';
 import type { AuthInput } from '../../src/core/principal.ts';
-import { DEV_AUDIENCE, type DevIdp } from '../../scripts/dev-idp/provider.ts';
 
 export interface InputOptions {
   readonly method?: HttpMethod;

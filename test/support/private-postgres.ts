@@ -55,7 +55,19 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const as = (cmd: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]) : run(join(bin, cmd), args));
   await as('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
   const pgctl = (action: string) =>
-    as('pg_ctl', ['-D', data, '-w', '-t', '60', '-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, ...(action === 'stop' ? ['-m', 'fast'] : []), action]);
+    as('pg_ctl', [
+      '-D',
+      data,
+      '-w',
+      '-t',
+      '60',
+      '-l',
+      join(dir, 'log'),
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      ...(action === 'stop' ? ['-m', 'fast'] : []),
+      action,
+    ]);
   await pgctl('start');
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,

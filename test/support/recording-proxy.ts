@@ -1,7 +1,7 @@
 // A recording pass-through proxy placed between the gateway and the real Ceph dashboard, so a test
 // can see exactly what the gateway sent to Ceph (bodies, Authorization) while Ceph answers for real.
 
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';

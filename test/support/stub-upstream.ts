@@ -2,7 +2,7 @@
 // keeps every request it received (method, raw url, raw headers, body) so tests can prove what
 // did or did not reach upstream.
 
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface Received {
@@ -45,8 +45,10 @@ export async function startStubUpstream(handler: StubHandler): Promise<StubUpstr
   };
 }
 
-export const jsonAnswer = (status: number, body: unknown): StubHandler => (_req, res) => {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
-};
+export const jsonAnswer =
+  (status: number, body: unknown): StubHandler =>
+  (_req, res) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  };

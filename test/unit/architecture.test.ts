@@ -34,7 +34,9 @@ interface Import {
 }
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 const folderOf = (file: string): string => {
@@ -55,7 +57,11 @@ const projectImports = IMPORTS.filter((i) => i.spec.startsWith('.'));
 describe('the floor plan of src/', () => {
   test('every folder of src/ has a floor', () => {
     const folders = new Set(FILES.map(folderOf));
-    assert.deepEqual([...folders].filter((f) => FLOORS[f] === undefined), [], 'add the new folder to FLOORS and to docs/architecture.md');
+    assert.deepEqual(
+      [...folders].filter((f) => FLOORS[f] === undefined),
+      [],
+      'add the new folder to FLOORS and to docs/architecture.md',
+    );
   });
 
   test('imports only go down a floor (or stay in their folder): no cycles between folders', () => {
@@ -64,23 +70,35 @@ describe('the floor plan of src/', () => {
       const b = folderOf(i.to);
       return a !== b && (FLOORS[b] as number) >= (FLOORS[a] as number);
     });
-    assert.deepEqual(up.map((i) => `${i.from} -> ${i.spec}`), []);
+    assert.deepEqual(
+      up.map((i) => `${i.from} -> ${i.spec}`),
+      [],
+    );
   });
 
   test('the ground floor (core/) imports nothing of the project', () => {
     const out = projectImports.filter((i) => folderOf(i.from) === 'core' && folderOf(i.to) !== 'core');
-    assert.deepEqual(out.map((i) => `${i.from} -> ${i.spec}`), []);
+    assert.deepEqual(
+      out.map((i) => `${i.from} -> ${i.spec}`),
+      [],
+    );
   });
 
   test('only the composition root (server/) and the CLI import pipeline/ or server/', () => {
     const allowed = new Set(['server', 'cli', '.', 'pipeline']);
     const out = projectImports.filter((i) => ['pipeline', 'server'].includes(folderOf(i.to)) && !allowed.has(folderOf(i.from)));
-    assert.deepEqual(out.map((i) => `${i.from} -> ${i.spec}`), []);
+    assert.deepEqual(
+      out.map((i) => `${i.from} -> ${i.spec}`),
+      [],
+    );
   });
 
   test('no framework types in the pipeline: it speaks core/exchange.ts', () => {
     const out = IMPORTS.filter((i) => folderOf(i.from) === 'pipeline' && /^(hono|@hono\/)/.test(i.spec));
-    assert.deepEqual(out.map((i) => `${i.from} -> ${i.spec}`), []);
+    assert.deepEqual(
+      out.map((i) => `${i.from} -> ${i.spec}`),
+      [],
+    );
   });
 
   test('the floor plan is the one docs/architecture.md shows', () => {

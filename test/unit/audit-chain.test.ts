@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { validate as isUuid, version as uuidVersion, v7 as uuidv7 } from 'uuid';
 import { canonicalJson, chainHash, GENESIS_HASH } from '../../src/audit/chain.ts';
 import { csvCell } from '../../src/audit/export.ts';
 import { decodeCursor, encodeCursor } from '../../src/audit/query.ts';
-import { validate as isUuid, version as uuidVersion, v7 as uuidv7 } from 'uuid';
 
 describe('audit chain hashing', () => {
   it('canonical JSON sorts keys, drops undefined, writes Dates as ISO', () => {

@@ -18,7 +18,22 @@ function setPath(obj: Record<string, unknown>, path: string, value: unknown): vo
 }
 
 function op(over: Partial<CatalogueOperation>): CatalogueOperation {
-  return { id: 'X.y', method: 'POST', template: '/api/x', segments: [], pathParams: [], version: '1.0', scope: null, permission: null, poolFields: [], secretFields: [], bodyFields: [], queryParams: [], unauthenticated: false, ...over };
+  return {
+    id: 'X.y',
+    method: 'POST',
+    template: '/api/x',
+    segments: [],
+    pathParams: [],
+    version: '1.0',
+    scope: null,
+    permission: null,
+    poolFields: [],
+    secretFields: [],
+    bodyFields: [],
+    queryParams: [],
+    unauthenticated: false,
+    ...over,
+  };
 }
 
 describe('audit redaction', () => {
@@ -51,13 +66,27 @@ describe('audit redaction', () => {
   it('redacts secret-named keys at any depth, including mirroring peer `key`, mutual_password and tokens', () => {
     const r = createRedactor();
     const body = {
-      user_id: 'bob', password: 'p1', auth: { mutual_password: 'p2', mutual_user: 'u' }, keys: [{ access_key: 'AK', secret_key: 'SK' }],
-      clientSecret: 'cs', refresh_token: 'rt', 'X-Api-Key': 'ak', key: 'cephx', count: 3,
+      user_id: 'bob',
+      password: 'p1',
+      auth: { mutual_password: 'p2', mutual_user: 'u' },
+      keys: [{ access_key: 'AK', secret_key: 'SK' }],
+      clientSecret: 'cs',
+      refresh_token: 'rt',
+      'X-Api-Key': 'ak',
+      key: 'cephx',
+      count: 3,
     };
     const peer = op({ template: '/api/block/mirroring/pool/{pool_name}/peer/{peer_uuid}', method: 'PUT' });
     assert.deepEqual(r.body(body, peer), {
-      user_id: 'bob', password: REDACTED, auth: { mutual_password: REDACTED, mutual_user: 'u' }, keys: [{ access_key: REDACTED, secret_key: REDACTED }],
-      clientSecret: REDACTED, refresh_token: REDACTED, 'X-Api-Key': REDACTED, key: REDACTED, count: 3,
+      user_id: 'bob',
+      password: REDACTED,
+      auth: { mutual_password: REDACTED, mutual_user: 'u' },
+      keys: [{ access_key: REDACTED, secret_key: REDACTED }],
+      clientSecret: REDACTED,
+      refresh_token: REDACTED,
+      'X-Api-Key': REDACTED,
+      key: REDACTED,
+      count: 3,
     });
     // Outside mirroring, a plain `key` (e.g. an S3 object key) stays readable unless the catalogue lists it.
     assert.equal((r.body({ key: 'k' }, op({})) as { key: string }).key, 'k');
@@ -66,8 +95,15 @@ describe('audit redaction', () => {
 
   it('applies configured extra dotted paths with `*` and implicit array traversal', () => {
     const r = createRedactor({ extraPaths: ['spec.cert_pem', 'targets.*.auth.user', 'hosts.note'] });
-    const out = r.body({ spec: { cert_pem: 'PEM', name: 'n' }, targets: { a: { auth: { user: 'u1' } }, b: { auth: { user: 'u2' } } }, hosts: [{ note: 'n1' }, { note: 'n2' }] }, null);
-    assert.deepEqual(out, { spec: { cert_pem: REDACTED, name: 'n' }, targets: { a: { auth: { user: REDACTED } }, b: { auth: { user: REDACTED } } }, hosts: [{ note: REDACTED }, { note: REDACTED }] });
+    const out = r.body(
+      { spec: { cert_pem: 'PEM', name: 'n' }, targets: { a: { auth: { user: 'u1' } }, b: { auth: { user: 'u2' } } }, hosts: [{ note: 'n1' }, { note: 'n2' }] },
+      null,
+    );
+    assert.deepEqual(out, {
+      spec: { cert_pem: REDACTED, name: 'n' },
+      targets: { a: { auth: { user: REDACTED } }, b: { auth: { user: REDACTED } } },
+      hosts: [{ note: REDACTED }, { note: REDACTED }],
+    });
   });
 
   it('never mutates its input, keeps nulls, and strips NUL characters Postgres would reject', () => {
@@ -79,6 +115,10 @@ describe('audit redaction', () => {
   });
 
   it('redacts secret-named query parameters', () => {
-    assert.deepEqual(createRedactor().query({ token: ['t'], pool: ['rbd'], access_key: ['a', 'b'] }), { token: [REDACTED], pool: ['rbd'], access_key: [REDACTED, REDACTED] });
+    assert.deepEqual(createRedactor().query({ token: ['t'], pool: ['rbd'], access_key: ['a', 'b'] }), {
+      token: [REDACTED],
+      pool: ['rbd'],
+      access_key: [REDACTED, REDACTED],
+    });
   });
 });

@@ -23,11 +23,34 @@ afterEach(() => {
 
 function draft(n: number): IntentDraft {
   return {
-    id: `0190c0de-0000-7000-8000-${String(n).padStart(12, '0')}`, requestId: `req-${n}`, receivedAt: new Date(1_700_000_000_000 + n), cluster: 'main',
-    principalId: 'dev#alice', principalName: 'alice', principalEmail: null, principalGroups: ['team-a'], authMethod: 'oidc_bearer', apiKeyName: null,
-    clientIp: '127.0.0.1', userAgent: null, method: 'POST', rawPath: '/api/pool', routeTemplate: '/api/pool', operation: 'Pool.create', pathParams: {},
-    pools: ['team-b-x'], query: {}, body: { pool: 'team-b-x' }, decisionEffect: 'deny', decisionRuleId: null, decisionReason: 'no rule allows this request',
-    policyVersion: 'v', cephAccount: null, decisionShadow: null, finalStatus: 403, errorCode: 'policy_denied',
+    id: `0190c0de-0000-7000-8000-${String(n).padStart(12, '0')}`,
+    requestId: `req-${n}`,
+    receivedAt: new Date(1_700_000_000_000 + n),
+    cluster: 'main',
+    principalId: 'dev#alice',
+    principalName: 'alice',
+    principalEmail: null,
+    principalGroups: ['team-a'],
+    authMethod: 'oidc_bearer',
+    apiKeyName: null,
+    clientIp: '127.0.0.1',
+    userAgent: null,
+    method: 'POST',
+    rawPath: '/api/pool',
+    routeTemplate: '/api/pool',
+    operation: 'Pool.create',
+    pathParams: {},
+    pools: ['team-b-x'],
+    query: {},
+    body: { pool: 'team-b-x' },
+    decisionEffect: 'deny',
+    decisionRuleId: null,
+    decisionReason: 'no rule allows this request',
+    policyVersion: 'v',
+    cephAccount: null,
+    decisionShadow: null,
+    finalStatus: 403,
+    errorCode: 'policy_denied',
   };
 }
 
@@ -42,7 +65,9 @@ describe('refusal spool', () => {
     const d = dir();
     const spool = await openRefusalSpool({ dir: d, maxBytes: 1 << 20 });
     await Promise.all([1, 2, 3].map((n) => spool.append(draft(n))));
-    const onDisk = readdirSync(d).map((f) => readFileSync(join(d, f), 'utf8')).join('');
+    const onDisk = readdirSync(d)
+      .map((f) => readFileSync(join(d, f), 'utf8'))
+      .join('');
     assert.equal(onDisk.trim().split('\n').length, 3);
     assert.equal(await spool.pending(), true);
     const back = await replayAll(spool);

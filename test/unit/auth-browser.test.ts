@@ -12,9 +12,33 @@ import { authInput } from '../support/oidc.ts';
 test('open_redirect_refused: only same-origin relative paths pass', () => {
   for (const ok of ['/', '/api/pool', '/gateway/whoami?x=1&y=%C3%A9', '/a/b-c_d.e~f']) assert.equal(safeRedirectPath(ok), ok, ok);
   const hostile = [
-    '//evil.example', '/\\evil.example', '\\\\evil.example', '/%09/evil.example', '/%0a/evil', '/%20//evil', '/%2f/evil.example', '/%2F%2Fevil',
-    '/%5cevil', '/%5C%5Cevil', 'https://evil.example', 'javascript:alert(1)', '//user@evil', '/@evil', '/x@evil.example', ' /x', '/\t/evil',
-    '/\n/evil', 'evil.example', '', '/%2e%2e/x', '/#//evil', '/%23x', '/%25%32%66/evil', '/\u3002evil', 'http:/evil', '///evil',
+    '//evil.example',
+    '/\\evil.example',
+    '\\\\evil.example',
+    '/%09/evil.example',
+    '/%0a/evil',
+    '/%20//evil',
+    '/%2f/evil.example',
+    '/%2F%2Fevil',
+    '/%5cevil',
+    '/%5C%5Cevil',
+    'https://evil.example',
+    'javascript:alert(1)',
+    '//user@evil',
+    '/@evil',
+    '/x@evil.example',
+    ' /x',
+    '/\t/evil',
+    '/\n/evil',
+    'evil.example',
+    '',
+    '/%2e%2e/x',
+    '/#//evil',
+    '/%23x',
+    '/%25%32%66/evil',
+    '/\u3002evil',
+    'http:/evil',
+    '///evil',
   ];
   for (const bad of hostile) assert.equal(safeRedirectPath(bad), null, JSON.stringify(bad));
   assert.equal(safeRedirectPath(undefined), null);

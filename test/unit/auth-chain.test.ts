@@ -3,11 +3,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createAuthenticatorChain, type DetectingAuthenticator } from '../../src/auth/chain.ts';
-import type { AuthResult, Principal } from '../../src/core/principal.ts';
 import { GatewayError } from '../../src/core/errors.ts';
+import type { AuthResult, Principal } from '../../src/core/principal.ts';
 import { authInput } from '../support/oidc.ts';
 
-const principal: Principal = { id: 'x#alice', name: 'alice', email: null, groups: [], method: 'oidc_bearer', authenticatedAt: new Date(), apiKeyName: null, claims: {} };
+const principal: Principal = {
+  id: 'x#alice',
+  name: 'alice',
+  email: null,
+  groups: [],
+  method: 'oidc_bearer',
+  authenticatedAt: new Date(),
+  apiKeyName: null,
+  claims: {},
+};
 
 function fake(name: string, result: AuthResult, header?: string): DetectingAuthenticator & { calls: number } {
   const a = {
@@ -48,7 +57,11 @@ test('no credential: 401 unauthenticated with a Bearer challenge', async () => {
 
 test('failure: 401 invalid_token, library error only in cause', async () => {
   const cause = new Error('JWSSignatureVerificationFailed: secret details');
-  const err = await rejects(createAuthenticatorChain([fake('a', { kind: 'fail', code: 'expired_token', detail: 'The access token has expired.', cause })])(authInput()), 401, 'invalid_token');
+  const err = await rejects(
+    createAuthenticatorChain([fake('a', { kind: 'fail', code: 'expired_token', detail: 'The access token has expired.', cause })])(authInput()),
+    401,
+    'invalid_token',
+  );
   assert.equal(err.headers['WWW-Authenticate'], 'Bearer realm="cephgate", error="invalid_token"');
   assert.equal(err.cause, cause);
   assert.doesNotMatch(err.message, /secret/);

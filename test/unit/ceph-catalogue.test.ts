@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
-import { loadCatalogue } from '../../src/ceph/catalogue.ts';
 import { catalogueFromSpec, schemaPaths } from '../../scripts/catalogue/openapi-operations.ts';
+import { loadCatalogue } from '../../src/ceph/catalogue.ts';
 import { createRouteMatcher } from '../../src/ceph/route-matcher.ts';
 import type { CephRelease } from '../../src/core/catalogue.ts';
-import type { HttpMethod, RequestTarget } from '../../src/core/http.ts';
 import { GatewayError } from '../../src/core/errors.ts';
+import type { HttpMethod, RequestTarget } from '../../src/core/http.ts';
 
 const releases: CephRelease[] = ['pacific', 'reef', 'tentacle'];
 const split = (p: string) => p.split('/').slice(1);
@@ -53,7 +53,9 @@ describe('catalogue generation', () => {
   ];
   for (const [r, m, t, v] of versions) {
     test(`${r} ${m} ${t} is version ${v}`, () => {
-      const op = loadCatalogue(r).byTemplate(t).find((o) => o.method === m);
+      const op = loadCatalogue(r)
+        .byTemplate(t)
+        .find((o) => o.method === m);
       assert.equal(op?.version, v);
     });
   }
@@ -201,15 +203,32 @@ describe('route matcher', () => {
     });
     assert.equal(matcher('GET', target('/api/pool', 'old')).cluster, 'old');
   });
-  test('unknown route refused', () => assert.equal(code(() => matcher('GET', target('/api/nope'))), '404 unknown_route'));
-  test('unknown cluster', () => assert.equal(code(() => matcher('GET', target('/api/pool', 'zzz'))), '404 not_found'));
+  test('unknown route refused', () =>
+    assert.equal(
+      code(() => matcher('GET', target('/api/nope'))),
+      '404 unknown_route',
+    ));
+  test('unknown cluster', () =>
+    assert.equal(
+      code(() => matcher('GET', target('/api/pool', 'zzz'))),
+      '404 not_found',
+    ));
   test('allowed unknown route passes with the raw path as template', () => {
     const m = matcher('GET', target('/api/nope', 'old'));
     assert.deepEqual([m.operation, m.template], [null, '/api/nope']);
   });
   test('malformed path is 400 even where unknown routes are allowed', () => {
-    assert.equal(code(() => matcher('GET', target('/api/x%00', 'old'))), '400 invalid_path');
-    assert.equal(code(() => matcher('GET', target('/api/%2e%2e/pool', 'old'))), '400 invalid_path');
-    assert.equal(code(() => matcher('GET', target('/api/pool/%C3%28'))), '400 invalid_path');
+    assert.equal(
+      code(() => matcher('GET', target('/api/x%00', 'old'))),
+      '400 invalid_path',
+    );
+    assert.equal(
+      code(() => matcher('GET', target('/api/%2e%2e/pool', 'old'))),
+      '400 invalid_path',
+    );
+    assert.equal(
+      code(() => matcher('GET', target('/api/pool/%C3%28'))),
+      '400 invalid_path',
+    );
   });
 });

@@ -5,16 +5,16 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
-import type { ClusterRuntime } from '../../src/ceph/cluster-runtime.ts';
 import { type CephAuth, interpretCheck, interpretLogin, type LoginVerdict } from '../../src/auth/native-login/ceph-auth.ts';
 import { createNativeLogin, nativeLoginDefaults, nativeLoginSchema } from '../../src/auth/native-login/index.ts';
 import { createLoginLimiter } from '../../src/auth/native-login/limiter.ts';
 import { createNativeSessionStore } from '../../src/auth/native-login/sessions.ts';
-import type { AuthInput, Principal } from '../../src/core/principal.ts';
-import type { Upstream } from '../../src/core/upstream.ts';
 import { loadCatalogue } from '../../src/ceph/catalogue.ts';
+import type { ClusterRuntime } from '../../src/ceph/cluster-runtime.ts';
 import { createRouteMatcher } from '../../src/ceph/route-matcher.ts';
 import { GatewayError } from '../../src/core/errors.ts';
+import type { AuthInput, Principal } from '../../src/core/principal.ts';
+import type { Upstream } from '../../src/core/upstream.ts';
 import { MemoryAudit, testConfig, testDeps } from '../support/doubles.ts';
 import { type RunningGateway, startGateway } from '../support/gateway.ts';
 
@@ -95,14 +95,20 @@ test('sessions: opaque token, lifetime capped by the Ceph token, revoke, malform
 });
 
 test("interpretLogin / interpretCheck read Ceph's answers", () => {
-  const ok = interpretLogin(201, JSON.stringify({ token: 't', username: 'u', permissions: { pool: ['read'] }, pwdExpirationDate: null, sso: false, pwdUpdateRequired: false }));
+  const ok = interpretLogin(
+    201,
+    JSON.stringify({ token: 't', username: 'u', permissions: { pool: ['read'] }, pwdExpirationDate: null, sso: false, pwdUpdateRequired: false }),
+  );
   assert.equal(ok.kind, 'ok');
   assert.equal(interpretLogin(400, '{"detail": "Invalid credentials", "code": "invalid_credentials", "component": "auth"}').kind, 'invalid');
-  assert.equal(interpretLogin(400, '{"status": "400 Bad Request", "detail": "bad json"}').kind, 'unavailable', 'only Ceph\'s refusal is a failed attempt');
+  assert.equal(interpretLogin(400, '{"status": "400 Bad Request", "detail": "bad json"}').kind, 'unavailable', "only Ceph's refusal is a failed attempt");
   assert.equal(interpretLogin(500, '').kind, 'unavailable');
   assert.equal(interpretLogin(201, '{"username": "u"}').kind, 'unavailable');
   assert.equal(interpretCheck(200, '{"username": "u", "permissions": {}}').kind, 'valid');
-  assert.deepEqual(interpretCheck(200, '{"login_url": "#/login", "cluster_status": "POST_INSTALLED"}'), { kind: 'invalid', body: { login_url: '#/login', cluster_status: 'POST_INSTALLED' } });
+  assert.deepEqual(interpretCheck(200, '{"login_url": "#/login", "cluster_status": "POST_INSTALLED"}'), {
+    kind: 'invalid',
+    body: { login_url: '#/login', cluster_status: 'POST_INSTALLED' },
+  });
 });
 
 // ---- the endpoints through the real pipeline, with a scripted Ceph ----
@@ -119,7 +125,17 @@ function scriptedCeph(password: string): CephAuth & { logins: string[]; logouts:
     async login(_rt: ClusterRuntime, username: string, pw: string): Promise<LoginVerdict> {
       s.logins.push(username);
       if (pw !== password) return { kind: 'invalid' };
-      return { kind: 'ok', answer: { token: jwt(Math.floor(Date.now() / 1000) + 28800), username, permissions: { pool: ['read'] }, pwdExpirationDate: null, sso: false, pwdUpdateRequired: false } };
+      return {
+        kind: 'ok',
+        answer: {
+          token: jwt(Math.floor(Date.now() / 1000) + 28800),
+          username,
+          permissions: { pool: ['read'] },
+          pwdExpirationDate: null,
+          sso: false,
+          pwdUpdateRequired: false,
+        },
+      };
     },
     async logout(_rt: ClusterRuntime, token: string) {
       s.logouts.push(token);
@@ -137,8 +153,14 @@ async function setup(clusters = [{ name: 'main', native_login: nativeLoginDefaul
   const audit = new MemoryAudit();
   const rt = { accounts: new Map([['reader', { username: 'svc-reader', password: () => 'x' }]]) } as unknown as ClusterRuntime;
   const native = createNativeLogin({
-    clusters, defaultCluster: 'main', bodyTimeoutMs: 2000, runtime: (n) => (clusters.some((c) => c.name === n) ? rt : undefined),
-    forward: async () => assert.fail('no network'), audit, log: { debug() {}, info() {}, warn() {}, error() {} }, cephAuth: ceph,
+    clusters,
+    defaultCluster: 'main',
+    bodyTimeoutMs: 2000,
+    runtime: (n) => (clusters.some((c) => c.name === n) ? rt : undefined),
+    forward: async () => assert.fail('no network'),
+    audit,
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+    cephAuth: ceph,
   });
   const forwarded: string[] = [];
   const upstream: Upstream = {
@@ -146,15 +168,23 @@ async function setup(clusters = [{ name: 'main', native_login: nativeLoginDefaul
       forwarded.push(req.pathAndQuery);
       return { status: 299, headers: {}, body: Readable.from([]) };
     },
-    ping: async () => true, close: async () => {},
+    ping: async () => true,
+    close: async () => {},
   };
   const names = clusters.map((c) => c.name);
   const catalogue = loadCatalogue('pacific');
   const deps = testDeps({
     // Ceph's own auth endpoints are unauthenticated operations: forwarded only where a cluster lists them.
-    config: testConfig({ ceph: { clusters: names.map((name) => ({ name, dashboards: ['http://127.0.0.1:9'], forward_unauthenticated_paths: ['/api/auth', '/api/auth/logout'] })) } }),
-    upstream, audit,
-    matchRoute: createRouteMatcher({ catalogues: new Map(names.map((n) => [n, catalogue])), defaultCluster: 'main', allowUnknown: new Map(names.map((n) => [n, false])) }),
+    config: testConfig({
+      ceph: { clusters: names.map((name) => ({ name, dashboards: ['http://127.0.0.1:9'], forward_unauthenticated_paths: ['/api/auth', '/api/auth/logout'] })) },
+    }),
+    upstream,
+    audit,
+    matchRoute: createRouteMatcher({
+      catalogues: new Map(names.map((n) => [n, catalogue])),
+      defaultCluster: 'main',
+      allowUnknown: new Map(names.map((n) => [n, false])),
+    }),
     localAnswers: new Map([...native.answers].map(([op, answer]) => [op, [answer]])),
   });
   const gw = await startGateway(deps);
@@ -169,11 +199,13 @@ async function setup(clusters = [{ name: 'main', native_login: nativeLoginDefaul
 }
 
 const input = (token: string, cluster: string | null = null): AuthInput => ({
-  method: 'GET', clientIp: '127.0.0.1', headers: new Map([['authorization', [`Bearer ${token}`]]]),
+  method: 'GET',
+  clientIp: '127.0.0.1',
+  headers: new Map([['authorization', [`Bearer ${token}`]]]),
   target: { raw: '/api/pool', rawPath: '/api/pool', segments: ['api', 'pool'], rawQuery: '', query: {}, cluster },
 });
 
-test('login answers in Ceph\'s shape with a gateway token; the principal is ceph:<cluster>/<user> with mapped groups', async () => {
+test("login answers in Ceph's shape with a gateway token; the principal is ceph:<cluster>/<user> with mapped groups", async () => {
   const { post, native, audit } = await setup();
   const res = await post('/api/auth', { username: 'ops', password: 'pw', ttl: 99 });
   assert.equal(res.status, 201);
@@ -194,9 +226,15 @@ test('a token is refused on another cluster, and credentialFor never hands one a
   const other = await native.authenticator.authenticate(input(token, 'east'));
   assert.equal(other.kind, 'fail');
   const p = ((await native.authenticator.authenticate(input(token))) as { principal: Principal }).principal;
-  assert.throws(() => native.credentialFor(p, 'east'), (e: unknown) => e instanceof GatewayError && e.status === 401);
+  assert.throws(
+    () => native.credentialFor(p, 'east'),
+    (e: unknown) => e instanceof GatewayError && e.status === 401,
+  );
   native.credentialFor(p, 'main').rejected();
-  assert.throws(() => native.credentialFor(p, 'main'), (e: unknown) => e instanceof GatewayError && e.code === 'invalid_token');
+  assert.throws(
+    () => native.credentialFor(p, 'main'),
+    (e: unknown) => e instanceof GatewayError && e.code === 'invalid_token',
+  );
   assert.equal((await native.authenticator.authenticate(input(token))).kind, 'fail', 'Ceph refused the token: the session ended');
 });
 
@@ -228,14 +266,17 @@ test('logout revokes the gateway token and logs the Ceph token out; check answer
 });
 
 test('where native login is off, the endpoints fall through to the pipeline; unknown clusters are 404', async () => {
-  const { post, forwarded } = await setup([{ name: 'main', native_login: nativeLoginDefaults({ enabled: true }) }, { name: 'east', native_login: nativeLoginDefaults({ enabled: false }) }]);
+  const { post, forwarded } = await setup([
+    { name: 'main', native_login: nativeLoginDefaults({ enabled: true }) },
+    { name: 'east', native_login: nativeLoginDefaults({ enabled: false }) },
+  ]);
   const res = await post('/clusters/east/api/auth', { username: 'u', password: 'pw' });
   assert.equal(res.status, 299, 'reached the (stub) pipeline upstream');
   assert.deepEqual(forwarded, ['/api/auth']);
   const unknown = await post('/clusters/west/api/auth', { username: 'u', password: 'pw' });
   assert.equal(unknown.status, 404);
   const other = await post('/api/auth/logout', undefined, { authorization: 'Bearer not-native' });
-  assert.equal(other.status, 299, 'a non-gateway-token logout is the pipeline\'s');
+  assert.equal(other.status, 299, "a non-gateway-token logout is the pipeline's");
 });
 
 test('excludingNativeTokens keeps other bearer authenticators away from gateway tokens', async () => {

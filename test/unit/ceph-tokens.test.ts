@@ -8,7 +8,11 @@ import { createTokenManager, type LoginHttp, type TokenAccount } from '../../src
 import { GatewayError } from '../../src/core/errors.ts';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
-const jwt = (iatS: number, ttlS: number, jti: string) => new UnsecuredJWT({ jti, username: 'svc' }).setIssuedAt(iatS).setExpirationTime(iatS + ttlS).encode();
+const jwt = (iatS: number, ttlS: number, jti: string) =>
+  new UnsecuredJWT({ jti, username: 'svc' })
+    .setIssuedAt(iatS)
+    .setExpirationTime(iatS + ttlS)
+    .encode();
 
 function setup(opts: { password?: () => string; answer?: (body: string, n: number) => { status: number; body: string } | Error; delayMs?: number } = {}) {
   let clock = 1_700_000_000_000;

@@ -6,13 +6,13 @@ import { describe, test } from 'node:test';
 import { UnsecuredJWT } from 'jose';
 import type { Dispatcher } from 'undici';
 import { loadCatalogue } from '../../src/ceph/catalogue.ts';
-import { type CephConfig, cephConfigSchema } from '../../src/config/ceph.ts';
 import { releaseFromSpec, releaseFromVersionString } from '../../src/ceph/release.ts';
 import { stripLoginTtl } from '../../src/ceph/request-prep.ts';
 import { createCephUpstream } from '../../src/ceph/upstream.ts';
+import { type CephConfig, cephConfigSchema } from '../../src/config/ceph.ts';
+import { GatewayError } from '../../src/core/errors.ts';
 import type { UpstreamRequest, UpstreamResponse } from '../../src/core/upstream.ts';
 import type { ForwardOptions } from '../../src/proxy/forward.ts';
-import { GatewayError } from '../../src/core/errors.ts';
 
 const A = 'http://127.0.0.1:7001';
 const B = 'http://127.0.0.1:7002';
@@ -28,7 +28,11 @@ function setup(handler: Handler, opts: { active?: () => string; accounts?: boole
   let n = 0;
   const active = opts.active ?? (() => A);
   const dispatcher = {
-    request: async (o: { origin: string }) => ({ statusCode: o.origin === active() ? 401 : 303, headers: { location: `${active()}/` }, body: { dump: async () => {} } }),
+    request: async (o: { origin: string }) => ({
+      statusCode: o.origin === active() ? 401 : 303,
+      headers: { location: `${active()}/` },
+      body: { dump: async () => {} },
+    }),
     close: async () => {},
   } as unknown as Dispatcher;
   const forward = async (o: ForwardOptions): Promise<UpstreamResponse> => {
@@ -110,7 +114,9 @@ describe('ceph upstream', () => {
 
   test('415 naming the endpoint version: learned, retried once, logged once', async () => {
     const h: Handler = (o) =>
-      o.headers.accept === 'application/vnd.ceph.api.v1.1+json' ? { status: 200 } : { status: 415, body: JSON.stringify({ detail: "Incorrect version: endpoint is '1.1', client requested '1.0'" }) };
+      o.headers.accept === 'application/vnd.ceph.api.v1.1+json'
+        ? { status: 200 }
+        : { status: 415, body: JSON.stringify({ detail: "Incorrect version: endpoint is '1.1', client requested '1.0'" }) };
     const { up, apiCalls, warnings } = setup(h);
     assert.equal((await up.send(req({ method: 'GET', pathAndQuery: '/api/pool' }))).status, 200);
     assert.equal((await up.send(req({ method: 'GET', pathAndQuery: '/api/pool' }))).status, 200);
@@ -141,11 +147,14 @@ describe('ceph upstream', () => {
   test('refused connection: fail over to the other mgr, once', async () => {
     let active = A;
     const refused = () => new GatewayError(502, 'upstream_unreachable', 'x', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
-    const { up, apiCalls } = setup((o) => {
-      if (o.origin !== A) return { status: 200 };
-      active = B;
-      return refused();
-    }, { active: () => active });
+    const { up, apiCalls } = setup(
+      (o) => {
+        if (o.origin !== A) return { status: 200 };
+        active = B;
+        return refused();
+      },
+      { active: () => active },
+    );
     const res = await up.send(req({ method: 'POST', pathAndQuery: '/api/pool', body: Buffer.from('{}') }));
     assert.equal(res.status, 200);
     assert.deepEqual(
@@ -157,30 +166,39 @@ describe('ceph upstream', () => {
   test('reset connection: a POST is not retried (it may have run), a GET is', async () => {
     let active = A;
     const reset = () => new GatewayError(502, 'upstream_unreachable', 'x', { cause: Object.assign(new Error('reset'), { code: 'ECONNRESET' }) });
-    const s = setup((o) => {
-      if (o.origin !== A) return { status: 200 };
-      active = B;
-      return reset();
-    }, { active: () => active });
-    await assert.rejects(s.up.send(req({ method: 'POST', pathAndQuery: '/api/pool', body: Buffer.from('{}') })), (e) => e instanceof GatewayError && e.status === 502);
+    const s = setup(
+      (o) => {
+        if (o.origin !== A) return { status: 200 };
+        active = B;
+        return reset();
+      },
+      { active: () => active },
+    );
+    await assert.rejects(
+      s.up.send(req({ method: 'POST', pathAndQuery: '/api/pool', body: Buffer.from('{}') })),
+      (e) => e instanceof GatewayError && e.status === 502,
+    );
     active = A;
     assert.equal((await s.up.send(req({ method: 'GET', pathAndQuery: '/api/pool' }))).status, 200);
   });
 
   test('a standby redirect is followed internally, never returned', async () => {
     let active = A;
-    const { up, apiCalls } = setup((o) => {
+    const { up, apiCalls } = setup(
+      (o) => {
         if (o.origin !== A) return { status: 200 };
         active = B;
         return { status: 303, headers: { location: `${B}/api/pool` } };
-      }, {
-      active: () => active,
-    });
+      },
+      {
+        active: () => active,
+      },
+    );
     assert.equal((await up.send(req({ method: 'DELETE', pathAndQuery: '/api/pool/p' }))).status, 200);
     assert.equal(apiCalls().length, 2);
   });
 
-  test("a standby's HTML \"no active mgr\" page (200) is never returned for an API path", async () => {
+  test('a standby\'s HTML "no active mgr" page (200) is never returned for an API path', async () => {
     let active = A;
     const { up, apiCalls } = setup(
       (o) => {
@@ -197,7 +215,10 @@ describe('ceph upstream', () => {
 
   test('no account to serve the request: 503 ceph_unavailable', async () => {
     const { up } = setup(() => ({ status: 200 }), { accounts: false });
-    await assert.rejects(up.send(req({ method: 'GET', pathAndQuery: '/api/pool' })), (e) => e instanceof GatewayError && e.status === 503 && e.code === 'ceph_unavailable');
+    await assert.rejects(
+      up.send(req({ method: 'GET', pathAndQuery: '/api/pool' })),
+      (e) => e instanceof GatewayError && e.status === 503 && e.code === 'ceph_unavailable',
+    );
   });
 });
 

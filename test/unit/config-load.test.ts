@@ -18,7 +18,7 @@ function file(name: string, text: string): string {
 }
 
 test('built-in defaults are valid and safe', () => {
-  const { config, source } = loadConfig({ env: {} , path: undefined });
+  const { config, source } = loadConfig({ env: {}, path: undefined });
   assert.equal(source === 'built-in defaults' || source === 'cephgate.yaml', true);
   assert.equal(config.admin.listen.host, '127.0.0.1');
   assert.equal(config.limits.max_body_bytes, 1048576);
@@ -26,7 +26,10 @@ test('built-in defaults are valid and safe', () => {
 });
 
 test('a file with three mistakes yields one error naming all three', () => {
-  const p = file('three.yaml', ['server:', '  listen:', '    port: "eighty"', 'limits:', '  max_body_bytes: -5', 'logging:', '  colour: always', ''].join('\n'));
+  const p = file(
+    'three.yaml',
+    ['server:', '  listen:', '    port: "eighty"', 'limits:', '  max_body_bytes: -5', 'logging:', '  colour: always', ''].join('\n'),
+  );
   assert.throws(
     () => loadConfig({ path: p, env: {} }),
     (e: unknown) => {
@@ -42,8 +45,22 @@ test('a file with three mistakes yields one error naming all three', () => {
 });
 
 test('cross-field mistakes are reported with the rest', () => {
-  const p = file('cross.yaml', ['ceph:', '  default_cluster: nowhere', '  clusters:', '    - name: a', '      dashboards: ["http://127.0.0.1:1"]', '      default_account: ghost', ''].join('\n'));
-  assert.throws(() => loadConfig({ path: p, env: {} }), (e: unknown) => e instanceof ConfigError && e.problems.length === 2);
+  const p = file(
+    'cross.yaml',
+    [
+      'ceph:',
+      '  default_cluster: nowhere',
+      '  clusters:',
+      '    - name: a',
+      '      dashboards: ["http://127.0.0.1:1"]',
+      '      default_account: ghost',
+      '',
+    ].join('\n'),
+  );
+  assert.throws(
+    () => loadConfig({ path: p, env: {} }),
+    (e: unknown) => e instanceof ConfigError && e.problems.length === 2,
+  );
 });
 
 test('environment overrides set nested keys with their types', () => {

@@ -17,6 +17,10 @@ test('well-formed Host values pass', () => {
 
 test('malformed or repeated Host values are refused with 400 invalid_request', () => {
   for (const h of [['x/../y'], ['evil@host'], ['host:port'], ['a b'], [''], ['host:123456'], ['-bad.example'], ['a.example', 'b.example']]) {
-    assert.throws(() => checkHeaders(headers(...h)), (e: unknown) => e instanceof GatewayError && e.status === 400 && e.code === 'invalid_request', h.join(','));
+    assert.throws(
+      () => checkHeaders(headers(...h)),
+      (e: unknown) => e instanceof GatewayError && e.status === 400 && e.code === 'invalid_request',
+      h.join(','),
+    );
   }
 });

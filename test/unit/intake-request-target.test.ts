@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseRequestTarget, upstreamPathAndQuery } from '../../src/intake/request-target.ts';
 import { GatewayError } from '../../src/core/errors.ts';
+import { parseRequestTarget, upstreamPathAndQuery } from '../../src/intake/request-target.ts';
 
 describe('parseRequestTarget accepts canonical targets', () => {
   test('plain path and query', () => {
@@ -65,7 +65,10 @@ describe('parseRequestTarget refuses what two parsers could read differently', (
   ];
   for (const [name, raw] of refused) {
     test(`refuses ${name}: ${JSON.stringify(raw)}`, () => {
-      assert.throws(() => parseRequestTarget(raw), (e: unknown) => e instanceof GatewayError && e.status === 400 && e.code === 'invalid_path');
+      assert.throws(
+        () => parseRequestTarget(raw),
+        (e: unknown) => e instanceof GatewayError && e.status === 400 && e.code === 'invalid_path',
+      );
     });
   }
 });

@@ -26,8 +26,8 @@ import { validateConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { compilePolicySources } from '../../src/policy/compile.ts';
 import { loadPolicyDir } from '../../src/policy/files.ts';
-import { createAdminApp } from '../../src/web/admin.ts';
 import { createMetrics } from '../../src/telemetry/metrics.ts';
+import { createAdminApp } from '../../src/web/admin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const K8S = join(ROOT, 'deploy', 'kubernetes');
@@ -40,7 +40,13 @@ interface K8s {
   [field: string]: unknown;
 }
 type Labels = Record<string, string>;
-interface Generator { name: string; behavior?: string; type?: string; files?: string[]; options?: { labels?: Labels } }
+interface Generator {
+  name: string;
+  behavior?: string;
+  type?: string;
+  files?: string[];
+  options?: { labels?: Labels };
+}
 interface Kustomization {
   namespace?: string;
   resources?: string[];
@@ -54,8 +60,12 @@ const SUPPORTED = new Set(['apiVersion', 'kind', 'namespace', 'resources', 'imag
 
 // ---- rendering ---------------------------------------------------------------------------------
 
-const yamlDocs = (file: string): K8s[] => parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as K8s).filter(Boolean);
-const podSpec = (o: K8s): IPodSpec | undefined => (o.kind === 'Deployment' || o.kind === 'Job' ? shape<{ spec: { template: { spec: IPodSpec } } }>(o).spec.template.spec : undefined);
+const yamlDocs = (file: string): K8s[] =>
+  parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((d) => d.toJS() as K8s)
+    .filter(Boolean);
+const podSpec = (o: K8s): IPodSpec | undefined =>
+  o.kind === 'Deployment' || o.kind === 'Job' ? shape<{ spec: { template: { spec: IPodSpec } } }>(o).spec.template.spec : undefined;
 /** The object in the shape a test reads (the first test validates it against the schemas). */
 const shape = <T>(o: K8s | K8s[] | undefined): T => o as unknown as T;
 const containers = (p: IPodSpec): IContainer[] => [...(p.initContainers ?? []), ...p.containers];
@@ -72,7 +82,10 @@ function generate(dir: string, g: Generator, kind: 'ConfigMap' | 'Secret'): K8s 
 }
 
 function pointer(doc: unknown, path: string): { parent: Record<string, unknown> | unknown[]; key: string } {
-  const keys = path.split('/').slice(1).map((k) => k.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const keys = path
+    .split('/')
+    .slice(1)
+    .map((k) => k.replaceAll('~1', '/').replaceAll('~0', '~'));
   let node = doc as Record<string, unknown>;
   for (const k of keys.slice(0, -1)) node = node[k] as Record<string, unknown>;
   assert.ok(node !== undefined, `patch path ${path} does not exist`);
@@ -154,7 +167,11 @@ function render(dir: string): K8s[] {
 
 // ---- what the tests read from the rendered objects ---------------------------------------------
 
-interface Workload { obj: K8s; pod: IPodSpec; labels: Labels }
+interface Workload {
+  obj: K8s;
+  pod: IPodSpec;
+  labels: Labels;
+}
 const workload = (objs: K8s[], kind: string, name: string): Workload => {
   const obj = objs.find((o) => o.kind === kind && o.metadata.name === name);
   assert.ok(obj, `${kind}/${name} missing`);
@@ -181,7 +198,8 @@ const EXTRAS = readdirSync(join(K8S, 'extras')).flatMap((f) => yamlDocs(join(K8S
 
 // ---- schemas -------------------------------------------------------------------------------------
 
-const modelOf = (o: K8s) => `${o.apiVersion.startsWith('monitoring.coreos.com/') ? '@kubernetes-models/prometheus-operator' : 'kubernetes-models'}/${o.apiVersion}/${o.kind}`;
+const modelOf = (o: K8s) =>
+  `${o.apiVersion.startsWith('monitoring.coreos.com/') ? '@kubernetes-models/prometheus-operator' : 'kubernetes-models'}/${o.apiVersion}/${o.kind}`;
 
 test('every object is valid against the Kubernetes schemas', async () => {
   for (const o of [...RENDERED.base, ...RENDERED.overlay, ...EXTRAS]) {
@@ -199,7 +217,15 @@ test('every field of every object is one its Kubernetes type declares (a misspel
   const { getSourceFile, fileExists } = host;
   host.fileExists = (f) => f === file || fileExists.call(host, f);
   host.getSourceFile = (f, lang, ...rest) => (f === file ? ts.createSourceFile(f, lines.join('\n'), lang) : getSourceFile.call(host, f, lang, ...rest));
-  const options = { strict: true, noEmit: true, skipLibCheck: true, types: [], lib: ['lib.es2022.d.ts'], module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext };
+  const options = {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+    lib: ['lib.es2022.d.ts'],
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  };
   const program = ts.createProgram([file], options, host);
   // Only this file is checked: the declarations of kubernetes-models are trusted (and ~10x slower).
   const source = program.getSourceFile(file);
@@ -213,13 +239,23 @@ test('every field of every object is one its Kubernetes type declares (a misspel
 // ---- the pods ----------------------------------------------------------------------------------
 
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
-const stages = dockerfile.split(/^FROM\s+/m).slice(1).map((s) => {
-  const [head = '', ...rest] = s.split('\n');
-  const lines = rest.map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  return { image: head.split(/\s+/)[0] as string, name: /\sAS\s+(\S+)/i.exec(head)?.[1] ?? '', lines };
-});
+const stages = dockerfile
+  .split(/^FROM\s+/m)
+  .slice(1)
+  .map((s) => {
+    const [head = '', ...rest] = s.split('\n');
+    const lines = rest.map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    return { image: head.split(/\s+/)[0] as string, name: /\sAS\s+(\S+)/i.exec(head)?.[1] ?? '', lines };
+  });
 const runtime = stages.at(-1)!;
-const [imageUid, imageGid] = (runtime.lines.findLast((l) => l.startsWith('USER '))?.slice(5).trim() ?? '').split(':').map(Number);
+const [imageUid, imageGid] = (
+  runtime.lines
+    .findLast((l) => l.startsWith('USER '))
+    ?.slice(5)
+    .trim() ?? ''
+)
+  .split(':')
+  .map(Number);
 
 for (const [variant, objs] of Object.entries(RENDERED)) {
   test(`${variant}: pods run as the image's non-root user with a read-only root and no privileges`, () => {
@@ -233,7 +269,11 @@ for (const [variant, objs] of Object.entries(RENDERED)) {
       for (const c of containers(pod)) {
         const sc = c.securityContext ?? {};
         assert.equal(sc.runAsNonRoot, true, `${at} ${c.name}`);
-        assert.deepEqual([sc.runAsUser ?? pod.securityContext?.runAsUser, sc.runAsGroup ?? pod.securityContext?.runAsGroup], [imageUid, imageGid], `${at} ${c.name}: the Dockerfile's USER`);
+        assert.deepEqual(
+          [sc.runAsUser ?? pod.securityContext?.runAsUser, sc.runAsGroup ?? pod.securityContext?.runAsGroup],
+          [imageUid, imageGid],
+          `${at} ${c.name}: the Dockerfile's USER`,
+        );
         assert.equal(sc.readOnlyRootFilesystem, true, `${at} ${c.name}`);
         assert.equal(sc.allowPrivilegeEscalation, false, `${at} ${c.name}`);
         assert.notEqual(sc.privileged, true, `${at} ${c.name}`);
@@ -252,7 +292,10 @@ for (const [variant, objs] of Object.entries(RENDERED)) {
     }
     const gateway = workload(objs, 'Deployment', 'cephgate').pod;
     const main = gateway.containers.find((c) => c.name === 'cephgate')!;
-    const mounts = (main.volumeMounts ?? []).filter((m) => !m.readOnly).map((m) => m.mountPath).sort();
+    const mounts = (main.volumeMounts ?? [])
+      .filter((m) => !m.readOnly)
+      .map((m) => m.mountPath)
+      .sort();
     assert.deepEqual(mounts, ['/tmp', '/var/lib/cephgate']);
   });
 
@@ -269,22 +312,43 @@ for (const [variant, objs] of Object.entries(RENDERED)) {
       ['admin /healthz', 'admin /healthz', 'admin /readyz'],
     );
     // The paths exist on the admin app; liveness stays 200 while the audit store is down, readiness does not.
-    for (const [auditUp, ready] of [[true, 200], [false, 503]] as const) {
-      const app = createAdminApp({ metrics: createMetrics({ defaultMetrics: false }), audit: { ping: async () => auditUp }, upstream: { ping: async () => true }, clusters: ['c'], policyVersion: () => 'v' });
+    for (const [auditUp, ready] of [
+      [true, 200],
+      [false, 503],
+    ] as const) {
+      const app = createAdminApp({
+        metrics: createMetrics({ defaultMetrics: false }),
+        audit: { ping: async () => auditUp },
+        upstream: { ping: async () => true },
+        clusters: ['c'],
+        policyVersion: () => 'v',
+      });
       assert.equal((await app.request('/healthz')).status, 200);
       assert.equal((await app.request('/readyz')).status, ready);
       assert.equal((await app.request('/metrics')).status, 200);
     }
     const sleep = main.lifecycle?.preStop?.sleep?.seconds ?? 0;
-    assert.ok((pod.terminationGracePeriodSeconds ?? 30) >= sleep + config.server.shutdown_grace_ms / 1000 + 5, 'grace period covers preStop + shutdown_grace_ms + closing the store');
+    assert.ok(
+      (pod.terminationGracePeriodSeconds ?? 30) >= sleep + config.server.shutdown_grace_ms / 1000 + 5,
+      'grace period covers preStop + shutdown_grace_ms + closing the store',
+    );
     // Measured RSS peaks at 235 MB (README, Performance): the request covers it, the limit exceeds it.
     const { requests, limits } = main.resources ?? {};
-    assert.ok(mebibytes(String(requests?.memory)) * 1048576 >= 235e6 && mebibytes(String(limits?.memory)) > mebibytes(String(requests?.memory)), 'memory request and limit');
+    assert.ok(
+      mebibytes(String(requests?.memory)) * 1048576 >= 235e6 && mebibytes(String(limits?.memory)) > mebibytes(String(requests?.memory)),
+      'memory request and limit',
+    );
     const spec = shape<{ spec: { replicas: number; strategy: { rollingUpdate: { maxSurge: number } } } }>(obj).spec;
     for (const c of config.ceph.clusters) {
-      assert.ok((spec.replicas + spec.strategy.rollingUpdate.maxSurge) * c.login.max_credential_failures < 10, `${c.name}: pods x max_credential_failures reach Ceph's lock-out at 10`);
+      assert.ok(
+        (spec.replicas + spec.strategy.rollingUpdate.maxSurge) * c.login.max_credential_failures < 10,
+        `${c.name}: pods x max_credential_failures reach Ceph's lock-out at 10`,
+      );
     }
-    assert.ok(spec.replicas >= 2 && config.audit.migrate_on_start === false && config.audit.database_url_file !== undefined, 'several replicas: Postgres, migrated by the Job');
+    assert.ok(
+      spec.replicas >= 2 && config.audit.migrate_on_start === false && config.audit.database_url_file !== undefined,
+      'several replicas: Postgres, migrated by the Job',
+    );
   });
 
   test(`${variant}: the configuration refers to secrets by file only, and every file is mounted`, () => {
@@ -304,7 +368,11 @@ for (const [variant, objs] of Object.entries(RENDERED)) {
         assert.ok(m?.readOnly, `${name}: ${key} ${path} is on no read-only mount`);
         const v = pod.volumes?.find((x) => x.name === m.name);
         const file = posix.relative(m.mountPath, String(path));
-        if (v?.secret?.items) assert.ok(v.secret.items.some((i) => i.path === file), `${name}: ${key} not among the Secret items`);
+        if (v?.secret?.items)
+          assert.ok(
+            v.secret.items.some((i) => i.path === file),
+            `${name}: ${key} not among the Secret items`,
+          );
         if (v?.secret && secrets) assert.ok(file in secrets.data, `${name}: ${key} names ${file}, not a key of the Secret`);
         if (v?.secret) assert.equal(v.secret.defaultMode, 0o440);
       }
@@ -331,8 +399,15 @@ test('overlay: the init container copies a ConfigMap volume (symlinks) to plain 
   const config = configOf(objs, pod);
   const name = pod.volumes?.find((v) => v.name === 'policies-configmap')?.configMap?.name;
   const policies = shape<{ data: Record<string, string> }>(objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name)).data;
-  const opts = { catalogues: (['reef', 'pacific', 'tentacle'] as const).map(loadCatalogue), accounts: Object.fromEntries(config.ceph.clusters.map((c) => [c.name, c.accounts.map((a) => a.name)])), maxInspectBytes: 1048576 };
-  const compiled = compilePolicySources(Object.entries(policies).map(([file, text]) => ({ file, text })), opts);
+  const opts = {
+    catalogues: (['reef', 'pacific', 'tentacle'] as const).map(loadCatalogue),
+    accounts: Object.fromEntries(config.ceph.clusters.map((c) => [c.name, c.accounts.map((a) => a.name)])),
+    maxInspectBytes: 1048576,
+  };
+  const compiled = compilePolicySources(
+    Object.entries(policies).map(([file, text]) => ({ file, text })),
+    opts,
+  );
   assert.ok(compiled.ok && compiled.engine.rules.length > 0, JSON.stringify(compiled.ok || compiled.issues));
 
   const dirs: string[] = [];
@@ -371,9 +446,13 @@ test('overlay: the migration Job and everything it needs are applied first, the 
     if (v.secret) assert.ok(has('Secret', v.secret.secretName), `${v.name}`);
   }
   for (const ns of objs.filter((o) => o.kind === 'Namespace')) assert.ok(has('Namespace', ns.metadata.name), `Namespace ${ns.metadata.name}`);
-  const policies = objs.filter((o) => o.kind === 'NetworkPolicy' && matches(shape<{ spec: { podSelector: { matchLabels: Labels } } }>(o).spec.podSelector.matchLabels, job.labels));
+  const policies = objs.filter(
+    (o) => o.kind === 'NetworkPolicy' && matches(shape<{ spec: { podSelector: { matchLabels: Labels } } }>(o).spec.podSelector.matchLabels, job.labels),
+  );
   for (const np of policies) assert.ok(has('NetworkPolicy', np.metadata.name), `${np.metadata.name} selects the Job's pods`);
-  const egressPorts = policies.flatMap((np) => shape<{ spec: { egress?: { ports: { port: number }[] }[] } }>(np).spec.egress ?? []).flatMap((e) => e.ports.map((p) => p.port));
+  const egressPorts = policies
+    .flatMap((np) => shape<{ spec: { egress?: { ports: { port: number }[] }[] } }>(np).spec.egress ?? [])
+    .flatMap((e) => e.ports.map((p) => p.port));
   assert.deepEqual([...new Set(egressPorts)].sort(), [53, 5432], 'the Job reaches DNS and Postgres, nothing else');
   assert.ok(!has('Deployment', 'cephgate'), 'the Deployment waits for the second step');
 });
@@ -382,28 +461,48 @@ test('overlay: Services, budget, monitor and network policies select the gateway
   const objs = RENDERED.overlay;
   const { labels, pod, obj } = workload(objs, 'Deployment', 'cephgate');
   const ports = new Set(pod.containers[0]?.ports?.map((p) => p.name));
-  const services = shape<{ metadata: { name: string; labels: Labels }; spec: { selector: Labels; ports: { name: string; targetPort: string }[] } }[]>(objs.filter((o) => o.kind === 'Service'));
+  const services = shape<{ metadata: { name: string; labels: Labels }; spec: { selector: Labels; ports: { name: string; targetPort: string }[] } }[]>(
+    objs.filter((o) => o.kind === 'Service'),
+  );
   for (const s of services) {
     assert.ok(matches(s.spec.selector, labels), s.metadata.name);
     for (const p of s.spec.ports) assert.ok(ports.has(p.targetPort), `${s.metadata.name}: ${p.targetPort}`);
   }
   assert.deepEqual(services.map((s) => s.spec.ports.map((p) => p.name).join()).sort(), ['admin', 'http'], 'the public Service has no admin port');
   const pdb = shape<{ spec: { minAvailable: number; selector: { matchLabels: Labels } } }>(objs.find((o) => o.kind === 'PodDisruptionBudget'));
-  assert.ok(matches(pdb.spec.selector.matchLabels, labels) && pdb.spec.minAvailable === 1 && shape<{ spec: { replicas: number } }>(obj).spec.replicas > 1, 'the budget keeps one of several gateway pods');
+  assert.ok(
+    matches(pdb.spec.selector.matchLabels, labels) && pdb.spec.minAvailable === 1 && shape<{ spec: { replicas: number } }>(obj).spec.replicas > 1,
+    'the budget keeps one of several gateway pods',
+  );
   const sm = shape<{ spec: { selector: { matchLabels: Labels }; endpoints: { port: string; path: string }[] } }>(objs.find((o) => o.kind === 'ServiceMonitor'));
   const scraped = services.filter((s) => matches(sm.spec.selector.matchLabels, s.metadata.labels));
-  assert.deepEqual(scraped.map((s) => s.metadata.name), ['cephgate-admin']);
-  assert.deepEqual(sm.spec.endpoints.map((e) => `${e.port} ${e.path}`), ['admin /metrics']);
+  assert.deepEqual(
+    scraped.map((s) => s.metadata.name),
+    ['cephgate-admin'],
+  );
+  assert.deepEqual(
+    sm.spec.endpoints.map((e) => `${e.port} ${e.path}`),
+    ['admin /metrics'],
+  );
   type Rule = { from?: { namespaceSelector?: { matchLabels: Labels }; ipBlock?: unknown }[]; ports: { port: string }[] };
-  const nps = shape<{ metadata: { name: string }; spec: { podSelector: { matchLabels: Labels }; ingress?: Rule[] } }[]>(objs.filter((o) => o.kind === 'NetworkPolicy'));
-  for (const np of nps) assert.ok(np.metadata.name.includes('migrate') || matches(np.spec.podSelector.matchLabels, labels), `${np.metadata.name} selects no gateway pod`);
+  const nps = shape<{ metadata: { name: string }; spec: { podSelector: { matchLabels: Labels }; ingress?: Rule[] } }[]>(
+    objs.filter((o) => o.kind === 'NetworkPolicy'),
+  );
+  for (const np of nps)
+    assert.ok(np.metadata.name.includes('migrate') || matches(np.spec.podSelector.matchLabels, labels), `${np.metadata.name} selects no gateway pod`);
   const admin = nps.flatMap((np) => np.spec.ingress ?? []).filter((r) => r.ports.some((p) => p.port === 'admin'));
-  assert.deepEqual(admin.map((r) => r.from), [[{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]]);
-  for (const c of containers(pod)) assert.match(String(c.image), /^[^:@]+\/[^:@]+(:(?!latest$)[\w.-]+)?(@sha256:[0-9a-f]{64})?$/, 'the overlay names a registry image by tag or digest');
+  assert.deepEqual(
+    admin.map((r) => r.from),
+    [[{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]],
+  );
+  for (const c of containers(pod))
+    assert.match(String(c.image), /^[^:@]+\/[^:@]+(:(?!latest$)[\w.-]+)?(@sha256:[0-9a-f]{64})?$/, 'the overlay names a registry image by tag or digest');
 });
 
 test("extras: Rook's mgr admits the dashboard port from the gateway pods only", () => {
-  const np = shape<{ spec: { ingress: { from?: { namespaceSelector: { matchLabels: Labels }; podSelector?: { matchLabels: Labels } }[]; ports: { port: number }[] }[] } }>(EXTRAS.find((o) => o.kind === 'NetworkPolicy'));
+  const np = shape<{
+    spec: { ingress: { from?: { namespaceSelector: { matchLabels: Labels }; podSelector?: { matchLabels: Labels } }[]; ports: { port: number }[] }[] };
+  }>(EXTRAS.find((o) => o.kind === 'NetworkPolicy'));
   const { obj, pod, labels } = workload(RENDERED.overlay, 'Deployment', 'cephgate');
   const dashboard = Number(new URL(configOf(RENDERED.overlay, pod).ceph.clusters[0]?.dashboards[0] ?? '').port);
   const rules = np.spec.ingress.filter((r) => r.ports.some((p) => p.port === dashboard));
@@ -419,13 +518,20 @@ test('the image carries no policies, installs production dependencies only and r
   const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
   assert.ok(ignored.includes('policies') && ignored.includes('.env'), '.dockerignore keeps policies/ and .env out of the build context');
   const deps = /^COPY --from=(\S+) \S*node_modules/m.exec(runtime.lines.join('\n'))?.[1];
-  assert.ok(stages.find((s) => s.name === deps)?.lines.some((l) => /^RUN npm ci\b.*--omit=dev/.test(l)), 'node_modules of the runtime come from `npm ci --omit=dev`');
+  assert.ok(
+    stages.find((s) => s.name === deps)?.lines.some((l) => /^RUN npm ci\b.*--omit=dev/.test(l)),
+    'node_modules of the runtime come from `npm ci --omit=dev`',
+  );
   const majors = new Set(stages.map((s) => /node(?:js)?:?(\d+)/.exec(s.image)?.[1]));
   const engines = Number(/\d+/.exec((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node)?.[0]);
   assert.equal(majors.size, 1, 'one Node.js line in every stage');
   assert.ok(Number([...majors][0]) >= engines, `Node.js ${[...majors][0]} satisfies engines ${engines}`);
   const config = configOf(RENDERED.overlay, workload(RENDERED.overlay, 'Deployment', 'cephgate').pod);
-  const exposed = runtime.lines.find((l) => l.startsWith('EXPOSE'))?.split(/\s+/).slice(1).map(Number);
+  const exposed = runtime.lines
+    .find((l) => l.startsWith('EXPOSE'))
+    ?.split(/\s+/)
+    .slice(1)
+    .map(Number);
   assert.deepEqual(exposed, [config.server.listen.port, config.admin.listen.port]);
   // `node` (the init container's command) resolves on the image's PATH.
   const entry = JSON.parse(runtime.lines.find((l) => l.startsWith('ENTRYPOINT'))?.slice(10) ?? '[]') as string[];
@@ -434,7 +540,8 @@ test('the image carries no policies, installs production dependencies only and r
 });
 
 test('nothing secret is committed under deploy/kubernetes', () => {
-  const yamls = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? yamls(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : []));
+  const yamls = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? yamls(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : []));
   for (const f of yamls(K8S)) for (const o of yamlDocs(f)) assert.notEqual(o.kind, 'Secret', f);
   const ignore = readFileSync(join(K8S, 'overlays', 'example', 'secrets', '.gitignore'), 'utf8').split('\n');
   assert.ok(ignore.includes('*'), 'the secret files of the overlay are ignored by git');

@@ -59,5 +59,8 @@ test('lines still buffered when the process exits are written', () => {
   `;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 3, r.stderr);
-  assert.deepEqual(lines(file).map((l) => JSON.parse(l).msg), ['last words']);
+  assert.deepEqual(
+    lines(file).map((l) => JSON.parse(l).msg),
+    ['last words'],
+  );
 });

@@ -4,14 +4,13 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { clusterSchema } from '../../src/config/ceph.ts';
 import { createCoalescingUpstream } from '../../src/ceph/coalesce.ts';
+import { clusterSchema } from '../../src/config/ceph.ts';
 import type { CatalogueOperation } from '../../src/core/catalogue.ts';
 import type { Upstream, UpstreamRequest } from '../../src/core/upstream.ts';
 
 const op = (template: string) => ({ template }) as CatalogueOperation;
-const cluster = (coalesce: Record<string, unknown>) =>
-  clusterSchema.parse({ name: 'main', dashboards: ['http://127.0.0.1:1'], coalesce });
+const cluster = (coalesce: Record<string, unknown>) => clusterSchema.parse({ name: 'main', dashboards: ['http://127.0.0.1:1'], coalesce });
 
 function countingUpstream(delayMs = 20) {
   const calls: UpstreamRequest[] = [];
@@ -28,8 +27,16 @@ function countingUpstream(delayMs = 20) {
 }
 
 const req = (over: Partial<UpstreamRequest> = {}): UpstreamRequest => ({
-  requestId: 'r', cluster: 'main', cephAccount: 'reader', method: 'GET', pathAndQuery: '/api/health/full', headers: {}, body: null,
-  operation: op('/api/health/full'), clientAccept: null, ...over,
+  requestId: 'r',
+  cluster: 'main',
+  cephAccount: 'reader',
+  method: 'GET',
+  pathAndQuery: '/api/health/full',
+  headers: {},
+  body: null,
+  operation: op('/api/health/full'),
+  clientAccept: null,
+  ...over,
 });
 
 const text = async (r: { body: Readable }) => {
@@ -51,7 +58,9 @@ test('answers are never shared across Ceph accounts, queries or versions', async
   const { inner, calls } = countingUpstream();
   const up = createCoalescingUpstream(inner, [cluster({ routes: ['GET /api/health/full'] })]);
   await Promise.all([
-    up.send(req()), up.send(req({ cephAccount: 'admin' })), up.send(req({ pathAndQuery: '/api/health/full?x=1' })),
+    up.send(req()),
+    up.send(req({ cephAccount: 'admin' })),
+    up.send(req({ pathAndQuery: '/api/health/full?x=1' })),
     up.send(req({ clientAccept: 'application/vnd.ceph.api.v1.0+json' })),
   ]);
   assert.equal(calls.length, 4);
@@ -73,14 +82,27 @@ test('the micro-cache serves repeats within its window only', async () => {
 test('routes that are not configured are never coalesced', async () => {
   const { inner, calls } = countingUpstream();
   const up = createCoalescingUpstream(inner, [cluster({ routes: ['GET /api/health/full'] })]);
-  await Promise.all([up.send(req({ operation: op('/api/pool'), pathAndQuery: '/api/pool' })), up.send(req({ operation: op('/api/pool'), pathAndQuery: '/api/pool' }))]);
+  await Promise.all([
+    up.send(req({ operation: op('/api/pool'), pathAndQuery: '/api/pool' })),
+    up.send(req({ operation: op('/api/pool'), pathAndQuery: '/api/pool' })),
+  ]);
   assert.equal(calls.length, 2);
   assert.equal(createCoalescingUpstream(inner, [cluster({})]), inner, 'no wrapper when nothing is configured');
 });
 
 test('an upstream failure reaches every waiter as the same error', async () => {
-  const inner: Upstream = { send: async () => { await new Promise((r) => setTimeout(r, 10)); throw new Error('boom'); }, ping: async () => true, close: async () => {} };
+  const inner: Upstream = {
+    send: async () => {
+      await new Promise((r) => setTimeout(r, 10));
+      throw new Error('boom');
+    },
+    ping: async () => true,
+    close: async () => {},
+  };
   const up = createCoalescingUpstream(inner, [cluster({ routes: ['GET /api/health/full'] })]);
   const results = await Promise.allSettled([up.send(req()), up.send(req())]);
-  assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['rejected', 'rejected'],
+  );
 });

@@ -20,7 +20,15 @@ function engine(yaml: string, maxInspectBytes = 1024): CompiledPolicy {
 }
 
 const who = (groups: string[], extra: Partial<Principal> = {}): Principal => ({
-  id: 'u1', name: 'u1', email: null, groups, method: 'oidc_bearer', authenticatedAt: new Date(0), apiKeyName: null, claims: {}, ...extra,
+  id: 'u1',
+  name: 'u1',
+  email: null,
+  groups,
+  method: 'oidc_bearer',
+  authenticatedAt: new Date(0),
+  apiKeyName: null,
+  claims: {},
+  ...extra,
 });
 
 function req(method: HttpMethod, path: string, body?: unknown, opts: { ct?: string; p?: Principal; now?: string } = {}): PolicyInput {
@@ -69,7 +77,12 @@ describe('operators', () => {
     ['image_spec image', '      path.image_spec.image: img', req('DELETE', '/api/block/image/p%2Fimg'), 'allow'],
     ['image_spec malformed', '      path.image_spec.pool: p', req('DELETE', '/api/block/image/p%2Fa%2Fb%2Fc'), 'deny'],
     ['claims', '      claims.dept: storage', req('POST', '/api/pool', { pool: 'p' }, { p: who(['t'], { claims: { dept: 'storage' } }) }), 'allow'],
-    ['claims (array value)', '      claims.roles: { one_of: [x] }', req('POST', '/api/pool', { pool: 'p' }, { p: who(['t'], { claims: { roles: ['x', 'y'] } }) }), 'deny'],
+    [
+      'claims (array value)',
+      '      claims.roles: { one_of: [x] }',
+      req('POST', '/api/pool', { pool: 'p' }, { p: who(['t'], { claims: { roles: ['x', 'y'] } }) }),
+      'deny',
+    ],
     ['time.hour', '      time.hour: { min: 8, max: 17 }', req('POST', '/api/pool', { pool: 'p' }), 'allow'],
     ['time.hour (night)', '      time.hour: { min: 8, max: 17 }', req('POST', '/api/pool', { pool: 'p' }, { now: '2024-05-06T23:00:00Z' }), 'deny'],
     ['time.weekday', '      time.weekday: { one_of: [mon, tue] }', req('POST', '/api/pool', { pool: 'p' }), 'allow'],
@@ -146,7 +159,14 @@ describe('semantics', () => {
   it('decide never throws: an internal error is a deny without rule', () => {
     const e = engine(two);
     const bad = { ...req('POST', '/api/pool', { pool: 'a' }), principal: null } as unknown as PolicyInput;
-    assert.deepEqual(e.decide(bad), { effect: 'deny', ruleId: null, reason: 'policy evaluation failed', cephAccount: null, policyVersion: e.version, failed: true });
+    assert.deepEqual(e.decide(bad), {
+      effect: 'deny',
+      ruleId: null,
+      reason: 'policy evaluation failed',
+      cephAccount: null,
+      policyVersion: e.version,
+      failed: true,
+    });
   });
 });
 
@@ -218,7 +238,11 @@ describe('shadow mode and explain', () => {
     const ex = engine(y).explain(req('DELETE', '/api/pool/p'));
     assert.deepEqual(
       ex.rules.map((r) => [r.ruleId, r.matched, r.mode]),
-      [['trial', true, 'shadow'], ['ok', true, 'enforce'], ['other', false, 'enforce']],
+      [
+        ['trial', true, 'shadow'],
+        ['ok', true, 'enforce'],
+        ['other', false, 'enforce'],
+      ],
     );
     assert.equal(ex.rules[2]?.reasons[0], 'principal is in none of the groups');
     assert.equal(ex.rules[1]?.line, 7);

@@ -20,11 +20,22 @@ describe('example policies', () => {
   it('check rejects an account that is not configured', () => {
     const lines: string[] = [];
     assert.equal(policyCheck({ dir, accounts: { default: ['reader'] }, err: (l) => lines.push(l) }), 1);
-    assert.ok(lines.some((l) => /^team-a\.yaml:\d+: rule team-a-own-pools: unknown Ceph account operator/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /^team-a\.yaml:\d+: rule team-a-own-pools: unknown Ceph account operator/.test(l)),
+      lines.join('\n'),
+    );
   });
   it('explain prints each rule and the decision, exit 1 on deny', () => {
     const lines: string[] = [];
-    const code = policyExplain({ dir, accounts, principal: { id: 'alice', groups: ['team-a'] }, method: 'POST', path: '/api/block/image', body: Buffer.from('{"pool_name":"team-a-x","data_pool":"team-b-x"}'), out: (l) => lines.push(l) });
+    const code = policyExplain({
+      dir,
+      accounts,
+      principal: { id: 'alice', groups: ['team-a'] },
+      method: 'POST',
+      path: '/api/block/image',
+      body: Buffer.from('{"pool_name":"team-a-x","data_pool":"team-b-x"}'),
+      out: (l) => lines.push(l),
+    });
     assert.equal(code, 1);
     assert.ok(lines.some((l) => l.startsWith('no    allow team-a-own-images [team-a.yaml:')));
     assert.equal(lines.at(-1), '=> deny (no rule allows this request)');

@@ -73,7 +73,10 @@ describe('validation errors name file, line and rule', () => {
     assert.equal(all[0]?.line, 3);
   });
   it('a deny rule cannot name an account', () => {
-    assert.match(issues(`rules:\n  - id: x\n    effect: deny\n    subjects: '*'\n    routes: [Pool.list]\n    ceph_account: reader\n`)[0]?.message ?? '', /deny rule cannot name/);
+    assert.match(
+      issues(`rules:\n  - id: x\n    effect: deny\n    subjects: '*'\n    routes: [Pool.list]\n    ceph_account: reader\n`)[0]?.message ?? '',
+      /deny rule cannot name/,
+    );
   });
   it('checks against a small fixture catalogue too', () => {
     const op = { ...(loadCatalogue('reef').byId('Pool.list')[0] as never as object) } as never;

@@ -52,8 +52,25 @@ function input(r: { op: string; groups: string[]; pools: string[]; mangle: strin
   let text = op.method === 'GET' || op.method === 'DELETE' ? null : `{${fields.join(', ')}}`;
   if (text !== null && r.mangle === 'dup' && fields[0]) text = `{${fields[0]}, ${fields.join(', ')}}`;
   if (text !== null && r.mangle === 'broken') text = text.slice(0, -1);
-  const principal: Principal = { id: 'p', name: 'p', email: null, groups: r.groups, method: 'session', authenticatedAt: new Date(0), apiKeyName: null, claims: {} };
-  return { principal, method: op.method, route: { cluster: 'default', operation: op, template: op.template, params }, query: {}, body: text === null ? null : Buffer.from(text), contentType: 'application/json', now: new Date() };
+  const principal: Principal = {
+    id: 'p',
+    name: 'p',
+    email: null,
+    groups: r.groups,
+    method: 'session',
+    authenticatedAt: new Date(0),
+    apiKeyName: null,
+    claims: {},
+  };
+  return {
+    principal,
+    method: op.method,
+    route: { cluster: 'default', operation: op, template: op.template, params },
+    query: {},
+    body: text === null ? null : Buffer.from(text),
+    contentType: 'application/json',
+    now: new Date(),
+  };
 }
 
 it('never allows with a matching deny, never allows without a matching allow', () => {
@@ -77,7 +94,10 @@ it('never allows with a matching deny, never allows without a matching allow', (
         if (rule.glob === 'a-*' || rule.glob === 'b-*' || rule.glob === 'c') {
           const op = reef.byId(r.op)[0];
           const [p0 = 'a-1', p1 = p0, p2 = p0] = r.pools;
-          const named = [...(op?.pathParams.some((x) => x === 'pool_name' || x === 'image_spec') ? [p0] : []), ...(i.body === null ? [] : [p1, p2].slice(0, op?.poolFields.length))];
+          const named = [
+            ...(op?.pathParams.some((x) => x === 'pool_name' || x === 'image_spec') ? [p0] : []),
+            ...(i.body === null ? [] : [p1, p2].slice(0, op?.poolFields.length)),
+          ];
           const re = new RegExp(`^${rule.glob.replace('*', '.*')}$`);
           assert.ok(named.length > 0 && named.every((p) => re.test(p)), `every named pool fits ${rule.glob}: ${named}`);
         }

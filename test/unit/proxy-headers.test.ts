@@ -14,7 +14,14 @@ const h = (entries: [string, string][]) => {
 
 test('client identity material never reaches upstream', () => {
   const out = upstreamRequestHeaders(
-    h([['authorization', 'Bearer client'], ['cookie', 'token=abc'], ['x-access-token', 'abc'], ['content-type', 'application/json'], ['x_access_token', 'abc'], ['proxy-authorization', 'Basic x']]),
+    h([
+      ['authorization', 'Bearer client'],
+      ['cookie', 'token=abc'],
+      ['x-access-token', 'abc'],
+      ['content-type', 'application/json'],
+      ['x_access_token', 'abc'],
+      ['proxy-authorization', 'Basic x'],
+    ]),
     ctx,
   );
   assert.equal(out.authorization, undefined);
@@ -27,7 +34,14 @@ test('client identity material never reaches upstream', () => {
 
 test('spoofed forwarding headers from an untrusted peer are replaced, not extended', () => {
   const out = upstreamRequestHeaders(
-    h([['x-forwarded-for', '10.0.0.1'], ['x-forwarded-host', 'evil'], ['x-forwarded-proto', 'http'], ['forwarded', 'for=10.0.0.1'], ['x-original-url', '/api/user'], ['x-real-ip', '1.1.1.1']]),
+    h([
+      ['x-forwarded-for', '10.0.0.1'],
+      ['x-forwarded-host', 'evil'],
+      ['x-forwarded-proto', 'http'],
+      ['forwarded', 'for=10.0.0.1'],
+      ['x-original-url', '/api/user'],
+      ['x-real-ip', '1.1.1.1'],
+    ]),
     ctx,
   );
   assert.equal(out['x-forwarded-for'], '192.0.2.7');
@@ -45,7 +59,16 @@ test('a trusted proxy extends the X-Forwarded-For chain', () => {
 });
 
 test('hop-by-hop and Connection-listed headers are removed', () => {
-  const out = upstreamRequestHeaders(h([['connection', 'keep-alive, user-agent'], ['user-agent', 'curl'], ['te', 'trailers'], ['upgrade', 'h2c'], ['keep-alive', '5']]), ctx);
+  const out = upstreamRequestHeaders(
+    h([
+      ['connection', 'keep-alive, user-agent'],
+      ['user-agent', 'curl'],
+      ['te', 'trailers'],
+      ['upgrade', 'h2c'],
+      ['keep-alive', '5'],
+    ]),
+    ctx,
+  );
   assert.deepEqual(Object.keys(out).sort(), ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-request-id']);
 });
 
@@ -56,8 +79,13 @@ test('CR/LF in a header value never reaches upstream', () => {
 
 test('response: Set-Cookie (Ceph token), hop-by-hop, listed and fingerprint headers are dropped', () => {
   const out = clientResponseHeaders({
-    'set-cookie': ['token=jwt; HttpOnly'], connection: 'close, x-secret', 'x-secret': '1', server: 'CherryPy/18.6.1',
-    'transfer-encoding': 'chunked', 'content-type': 'application/json', 'content-length': '2',
+    'set-cookie': ['token=jwt; HttpOnly'],
+    connection: 'close, x-secret',
+    'x-secret': '1',
+    server: 'CherryPy/18.6.1',
+    'transfer-encoding': 'chunked',
+    'content-type': 'application/json',
+    'content-length': '2',
   });
   assert.deepEqual(out, { 'content-type': 'application/json' });
 });

@@ -42,7 +42,11 @@ describe('ui-api catalogue (pacific)', () => {
   });
 
   test('no id is also an id of the OpenAPI catalogue (policies select operations by id)', () => {
-    const openapi = new Set(loadCatalogue('pacific').operations.filter((o) => !o.template.startsWith('/ui-api')).map((o) => o.id));
+    const openapi = new Set(
+      loadCatalogue('pacific')
+        .operations.filter((o) => !o.template.startsWith('/ui-api'))
+        .map((o) => o.id),
+    );
     assert.deepEqual(
       ops.filter((o) => openapi.has(o.id)).map((o) => o.id),
       [],
@@ -113,7 +117,10 @@ describe('ui-api operation derivation', () => {
   test('ids: controller class and handler; a controller that is its own endpoint is named by its last segment', () => {
     assert.equal(operationId(route({})), 'XUi.get');
     assert.equal(operationId(route({ handler: '__call__', template: '/ui-api/logging/js-error' })), 'XUi.js_error');
-    assert.equal(operationId(route({ controller: 'rgwaccounts{account_id}roles_CRUDClassMetadata', handler: '_list' })), 'rgwaccountsaccount_idroles_CRUDClassMetadata._list');
+    assert.equal(
+      operationId(route({ controller: 'rgwaccounts{account_id}roles_CRUDClassMetadata', handler: '_list' })),
+      'rgwaccountsaccount_idroles_CRUDClassMetadata._list',
+    );
   });
 
   test('insecure routes check nothing; a scope without a permission is refused by Ceph for everyone', () => {
@@ -123,7 +130,10 @@ describe('ui-api operation derivation', () => {
   });
 
   test('pool and secret fields come from body and query arguments; a missing version is the default', () => {
-    const op = operationFromRoute(route({ method: 'POST', template: '/ui-api/x', path_params: [], body_params: ['pool', 'password'], query_params: ['pool_name'], version: null }), '1.0');
+    const op = operationFromRoute(
+      route({ method: 'POST', template: '/ui-api/x', path_params: [], body_params: ['pool', 'password'], query_params: ['pool_name'], version: null }),
+      '1.0',
+    );
     assert.deepEqual([op.poolFields, op.secretFields, op.version], [['pool', 'pool_name'], ['password'], '1.0']);
   });
 

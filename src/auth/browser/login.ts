@@ -2,9 +2,9 @@
 // sealed into a cookie bound to this browser), finish at the callback (-> a server-side session),
 // logout (-> the session ended, and the IdP session when it has an end-session endpoint).
 
+import type { BrowserLoginConfig, IssuerConfig, SessionsConfig } from '../../config/identity.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { Principal } from '../../core/principal.ts';
-import type { BrowserLoginConfig, IssuerConfig, SessionsConfig } from '../../config/identity.ts';
 import type { FetchLike } from '../jwks.ts';
 import { type CookiePolicy, cookiePolicy } from './cookies.ts';
 import { createRelyingParty, type RelyingParty } from './oidc-client.ts';
@@ -37,7 +37,11 @@ export interface BrowserLogin {
    * Finishes a login at /gateway/callback: `search` is the callback's query (`?code=...&state=...`), the
    * login cookie the one `start` set. A session cookie the browser already had is ended, never reused.
    */
-  finish(search: string, loginCookie: string | null, oldSessionCookie: string | null): Promise<{ readonly redirect: string; readonly setCookies: readonly string[] }>;
+  finish(
+    search: string,
+    loginCookie: string | null,
+    oldSessionCookie: string | null,
+  ): Promise<{ readonly redirect: string; readonly setCookies: readonly string[] }>;
   /** Ends the session of a cookie, and where the browser goes next (the IdP's end-session URL, else `rd`). */
   logout(sessionCookie: string | null, rd: string | undefined): Promise<{ readonly redirect: string; readonly setCookie: string }>;
 }
@@ -61,7 +65,14 @@ export function createBrowserLogin(deps: BrowserLoginDeps): BrowserLogin {
   const callbackUrl = `${base}/gateway/callback`;
   const rp = deps.rp ?? createRelyingParty(deps.issuer, deps.login, deps.clientSecret, deps.fetch);
   const authenticator = createSessionAuthenticator({
-    store: deps.store, rp, issuer: deps.issuer, sessions: deps.sessions, cookieName: cookies.sessionName, origin: cookies.origin, sealKey: deps.encryptionKey, now,
+    store: deps.store,
+    rp,
+    issuer: deps.issuer,
+    sessions: deps.sessions,
+    cookieName: cookies.sessionName,
+    origin: cookies.origin,
+    sealKey: deps.encryptionKey,
+    now,
   });
 
   return {

@@ -3,17 +3,17 @@
 // mutations need a same-origin Origin/Sec-Fetch-Site AND the session's X-CSRF-Token (OWASP CSRF cheat sheet).
 
 import { timingSafeEqual } from 'node:crypto';
+import type { IssuerConfig, SessionsConfig } from '../../config/identity.ts';
 import { SAFE_METHODS } from '../../core/http.ts';
-import type { SessionRow } from '../../db/schema.ts';
 import type { AuthInput, AuthResult, Principal } from '../../core/principal.ts';
+import type { SessionRow } from '../../db/schema.ts';
 import type { DetectingAuthenticator } from '../chain.ts';
 import { principalFromClaims } from '../claims.ts';
-import type { IssuerConfig, SessionsConfig } from '../../config/identity.ts';
 import { readCookie } from '../credentials.ts';
 import { COOKIE_VALUE } from './cookies.ts';
 import type { RelyingParty } from './oidc-client.ts';
 import { seal, unseal } from './seal.ts';
-import { principalFromJson, type BrowserSessionStore } from './session-store.ts';
+import { type BrowserSessionStore, principalFromJson } from './session-store.ts';
 
 export interface SessionAuthDeps {
   readonly store: BrowserSessionStore;
@@ -31,7 +31,6 @@ export interface SessionAuthenticator extends DetectingAuthenticator {
   /** The live session of a cookie value (refreshed when due), or null when there is none. */
   lookup(cookieValue: string): Promise<{ row: SessionRow; principal: Principal } | null>;
 }
-
 
 function sameText(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -132,7 +131,13 @@ export function createSessionAuthenticator(deps: SessionAuthDeps): SessionAuthen
       if (live === null) return ended;
       if (!SAFE_METHODS.has(input.method)) {
         const problem = csrfProblem(input, deps.origin, live.row.csrfToken);
-        if (problem !== null) return { kind: 'fail', code: 'csrf_failed', detail: 'Cross-site request refused: send X-CSRF-Token from /gateway/whoami.', cause: new Error(problem) };
+        if (problem !== null)
+          return {
+            kind: 'fail',
+            code: 'csrf_failed',
+            detail: 'Cross-site request refused: send X-CSRF-Token from /gateway/whoami.',
+            cause: new Error(problem),
+          };
       }
       return { kind: 'ok', principal: live.principal };
     },

@@ -3,9 +3,9 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
+import type { Principal } from '../../core/principal.ts';
 import type { Db } from '../../db/database.ts';
 import { type SessionRow, sessions } from '../../db/schema.ts';
-import type { Principal } from '../../core/principal.ts';
 
 export const sessionRowId = (cookieValue: string): string => createHash('sha256').update(cookieValue, 'utf8').digest('hex');
 
@@ -51,7 +51,11 @@ export function createBrowserSessionStore(db: Db): BrowserSessionStore {
       return { cookie, row };
     },
     async find(cookieValue) {
-      const rows = await db.select().from(sessions).where(eq(sessions.id, sessionRowId(cookieValue))).limit(1);
+      const rows = await db
+        .select()
+        .from(sessions)
+        .where(eq(sessions.id, sessionRowId(cookieValue)))
+        .limit(1);
       return rows[0];
     },
     async update(rowId, patch) {

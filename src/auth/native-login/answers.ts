@@ -7,6 +7,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { intentOf } from '../../audit/intent.ts';
 import type { ClusterRuntime } from '../../ceph/cluster-runtime.ts';
 import { cephMediaType, clientVersion } from '../../ceph/versions.ts';
+import type { NativeLoginConfig } from '../../config/native-login.ts';
 import type { AuditSink } from '../../core/audit.ts';
 import type { RouteMatch } from '../../core/catalogue.ts';
 import { auditUnavailable, GatewayError } from '../../core/errors.ts';
@@ -17,7 +18,6 @@ import { readRequestBody } from '../../intake/body.ts';
 import { readAuthorization } from '../credentials.ts';
 import type { NativeAuth } from './authenticator.ts';
 import type { CephAuth } from './ceph-auth.ts';
-import type { NativeLoginConfig } from '../../config/native-login.ts';
 import type { LoginLimiter } from './limiter.ts';
 import { isNativeToken, type NativeSessionStore } from './sessions.ts';
 
@@ -81,9 +81,26 @@ async function intent(d: NativeAnswersDeps, state: RequestState, body: unknown, 
   return id;
 }
 
-async function outcome(d: NativeAnswersDeps, id: string, forwardedAt: Date, upstreamStatus: number | null, status: number, cephCode: string | null, errorCode: string | null): Promise<void> {
+async function outcome(
+  d: NativeAnswersDeps,
+  id: string,
+  forwardedAt: Date,
+  upstreamStatus: number | null,
+  status: number,
+  cephCode: string | null,
+  errorCode: string | null,
+): Promise<void> {
   try {
-    await d.audit.recordOutcome(id, { forwardedAt, completedAt: d.now(), upstreamStatus, status, cephErrorDetail: null, cephErrorCode: cephCode, cephTask: null, errorCode });
+    await d.audit.recordOutcome(id, {
+      forwardedAt,
+      completedAt: d.now(),
+      upstreamStatus,
+      status,
+      cephErrorDetail: null,
+      cephErrorCode: cephCode,
+      cephTask: null,
+      errorCode,
+    });
   } catch (err) {
     d.log.error({ err, audit_id: id }, 'audit outcome of a native login could not be written');
   }
@@ -144,18 +161,33 @@ async function login(d: NativeAnswersDeps, x: Exchange, route: RouteMatch): Prom
     attempt.abandoned();
     await outcome(d, auditId, forwardedAt, null, 503, null, 'ceph_unavailable');
     throw new GatewayError(503, 'ceph_unavailable', `Ceph cluster ${cluster} cannot check the password right now.`, {
-      cause: new Error(verdict.cause), headers: { 'Retry-After': '2' }, extra: { retry_after: 2 },
+      cause: new Error(verdict.cause),
+      headers: { 'Retry-After': '2' },
+      extra: { retry_after: 2 },
     });
   }
   attempt.succeeded();
   const a = verdict.answer;
   const { token, session } = d.sessions.create(
-    { cluster, username: a.username, cephToken: a.token, permissions: a.permissions, pwdExpirationDate: a.pwdExpirationDate, sso: a.sso, pwdUpdateRequired: a.pwdUpdateRequired },
+    {
+      cluster,
+      username: a.username,
+      cephToken: a.token,
+      permissions: a.permissions,
+      pwdExpirationDate: a.pwdExpirationDate,
+      sso: a.sso,
+      pwdUpdateRequired: a.pwdUpdateRequired,
+    },
     cfg.token_ttl_seconds * 1000,
   );
   await outcome(d, auditId, forwardedAt, 201, 201, null, null);
   d.log.info({ cluster, username: a.username, session: session.id, expires: new Date(session.expiresAt).toISOString() }, 'native login');
-  sendJson(x, 201, { token, username: a.username, permissions: a.permissions, pwdExpirationDate: a.pwdExpirationDate, sso: a.sso, pwdUpdateRequired: a.pwdUpdateRequired }, type);
+  sendJson(
+    x,
+    201,
+    { token, username: a.username, permissions: a.permissions, pwdExpirationDate: a.pwdExpirationDate, sso: a.sso, pwdUpdateRequired: a.pwdUpdateRequired },
+    type,
+  );
   return true;
 }
 
@@ -221,4 +253,3 @@ async function check(d: NativeAnswersDeps, x: Exchange, route: RouteMatch): Prom
   sendJson(x, 200, v.kind === 'invalid' ? v.body : { login_url: '#/login' }, type);
   return true;
 }
-

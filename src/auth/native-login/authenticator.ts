@@ -1,11 +1,11 @@
 // The authenticator for gateway tokens issued by a Ceph-native login (`Bearer cgn_...`), and the hook the
 // Ceph upstream calls to forward such a principal's requests with that user's own Ceph token.
 
+import type { NativeLoginConfig } from '../../config/native-login.ts';
+import { GatewayError } from '../../core/errors.ts';
+import type { AuthInput, AuthResult, Principal } from '../../core/principal.ts';
 import { challenge, type DetectingAuthenticator } from '../chain.ts';
 import { readAuthorization } from '../credentials.ts';
-import type { AuthInput, AuthResult, Principal } from '../../core/principal.ts';
-import { GatewayError } from '../../core/errors.ts';
-import type { NativeLoginConfig } from '../../config/native-login.ts';
 import { isNativeToken, type NativeSession, type NativeSessionStore } from './sessions.ts';
 
 /** The principal id of a Ceph user logged in through the gateway. */
@@ -95,7 +95,8 @@ export function createNativeAuth(deps: NativeAuthDeps): NativeAuth {
       const id = sessionOf.get(principal);
       const s = id === undefined ? null : deps.sessions.byId(id);
       if (s === null) throw new GatewayError(401, 'invalid_token', 'The Ceph-native session has ended; log in again.', { headers: challenge('invalid_token') });
-      if (s.cluster !== cluster) throw new GatewayError(401, 'invalid_token', 'The access token was issued for another cluster.', { headers: challenge('invalid_token') });
+      if (s.cluster !== cluster)
+        throw new GatewayError(401, 'invalid_token', 'The access token was issued for another cluster.', { headers: challenge('invalid_token') });
       return { token: s.cephToken, rejected: () => deps.sessions.revokeId(s.id) };
     },
     excludingNativeTokens(a) {

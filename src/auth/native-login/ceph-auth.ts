@@ -81,7 +81,13 @@ export interface CephAuth {
   check(rt: ClusterRuntime, cephToken: string): Promise<CheckVerdict>;
 }
 
-async function postWithToken(rt: ClusterRuntime, forward: ForwardFn, path: string, cephToken: string, body: string | null): Promise<{ status: number; text: string }> {
+async function postWithToken(
+  rt: ClusterRuntime,
+  forward: ForwardFn,
+  path: string,
+  cephToken: string,
+  body: string | null,
+): Promise<{ status: number; text: string }> {
   const origin = await rt.pool.active();
   const bytes = body === null ? null : Buffer.from(body);
   const res = await forward({

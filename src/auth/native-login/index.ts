@@ -3,18 +3,18 @@
 // build.ts creates one NativeLogin and wires its three parts (local answers, authenticator, upstream credential).
 
 import type { ClusterRuntime, ForwardFn } from '../../ceph/cluster-runtime.ts';
+import type { NativeLoginConfig } from '../../config/native-login.ts';
 import type { AuditSink } from '../../core/audit.ts';
 import type { LocalAnswer } from '../../core/exchange.ts';
 import type { Logger } from '../../core/logger.ts';
+import { createNativeLoginAnswers } from './answers.ts';
 import { createNativeAuth, type NativeAuth } from './authenticator.ts';
 import { type CephAuth, createCephAuth } from './ceph-auth.ts';
-import type { NativeLoginConfig } from '../../config/native-login.ts';
 import { createLoginLimiter, type LoginLimiter } from './limiter.ts';
-import { createNativeLoginAnswers } from './answers.ts';
 import { createNativeSessionStore, type NativeSessionStore } from './sessions.ts';
 
-export { nativePrincipalId, type UserCredential } from './authenticator.ts';
 export { type NativeLoginConfig, nativeLoginDefaults, nativeLoginSchema } from '../../config/native-login.ts';
+export { nativePrincipalId, type UserCredential } from './authenticator.ts';
 export { isNativeToken, NATIVE_TOKEN_PREFIX } from './sessions.ts';
 
 export interface NativeLoginOptions {
@@ -66,8 +66,16 @@ export function createNativeLogin(o: NativeLoginOptions): NativeLogin {
   }
   const auth = createNativeAuth({ sessions, clusters, defaultCluster: o.defaultCluster });
   const answers = createNativeLoginAnswers({
-    clusters, runtime: o.runtime, cephAuth: o.cephAuth ?? createCephAuth(o.forward),
-    sessions, limiters, auth, audit: o.audit, log: o.log, now, bodyTimeoutMs: o.bodyTimeoutMs,
+    clusters,
+    runtime: o.runtime,
+    cephAuth: o.cephAuth ?? createCephAuth(o.forward),
+    sessions,
+    limiters,
+    auth,
+    audit: o.audit,
+    log: o.log,
+    now,
+    bodyTimeoutMs: o.bodyTimeoutMs,
   });
   return { ...auth, enabled: clusters.size > 0, answers, sessions, limiters };
 }

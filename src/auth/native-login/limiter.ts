@@ -80,7 +80,8 @@ export function createLoginLimiter(policy: LimiterPolicy, now: () => number = Da
       prune(u, t);
       prune(cl, t);
       // Never decays: only a success resets Ceph's counter, so only a success resets ours.
-      if (u.consecutive + u.inflight >= policy.maxConsecutiveFailures) return { ok: false, reason: 'consecutive', retryAfterS: Math.ceil(policy.windowMs / 1000) };
+      if (u.consecutive + u.inflight >= policy.maxConsecutiveFailures)
+        return { ok: false, reason: 'consecutive', retryAfterS: Math.ceil(policy.windowMs / 1000) };
       if (u.failures.length + u.inflight >= policy.maxFailuresPerUser) return { ok: false, reason: 'user', retryAfterS: retryAfter(u, t) };
       if (cl.failures.length + cl.inflight >= policy.maxFailuresPerClient) return { ok: false, reason: 'client', retryAfterS: retryAfter(cl, t) };
       u.inflight++;
