@@ -129,7 +129,8 @@ export function permissionOfMethod(method: HttpMethod): CephPermission | null {
 /**
  * Paths Ceph serves without a token that the specs do not list (docs/ceph-facts.md "Paths that need care").
  * They are catalogued so they can be recognised and refused unless configured; `/docs/*` is listed
- * by its known files because the catalogue has no wildcards.
+ * by its known files because the catalogue has no wildcards. The `/ui-api` ones come with every other
+ * `/ui-api` route from the dashboard's controllers (ui-api.ts, src/ceph/catalogue/ui-api-<release>.json).
  */
 export const EXTRA_UNAUTHENTICATED: readonly { id: string; method: HttpMethod; template: string }[] = [
   { id: 'Docs.index', method: 'GET', template: '/docs' },
@@ -141,9 +142,6 @@ export const EXTRA_UNAUTHENTICATED: readonly { id: string; method: HttpMethod; t
   { id: 'Saml2.metadata', method: 'GET', template: '/auth/saml2/metadata' },
   { id: 'Saml2.logout', method: 'GET', template: '/auth/saml2/logout' },
   { id: 'Saml2.slo', method: 'GET', template: '/auth/saml2/slo' },
-  { id: 'UiLogin.custom_banner', method: 'GET', template: '/ui-api/login/custom_banner' },
-  { id: 'UiLangs.list', method: 'GET', template: '/ui-api/langs' },
-  { id: 'UiLogging.js_error', method: 'POST', template: '/ui-api/logging/js-error' },
 ];
 
 /** Spec paths served without a token although they are in the spec (the Auth controller is `secure=False`). */

@@ -1,11 +1,14 @@
-// The route catalogue of a Ceph release: the generated operations plus a per-method trie that matches a
-// raw (percent-encoded) path in O(segments). No I/O: the JSON files are bundled as modules.
+// The route catalogue of a Ceph release: the operations generated from its OpenAPI spec (`/api`) and
+// from its dashboard controllers (`/ui-api`, the routes the web UI calls, which the spec omits), plus
+// a per-method trie that matches a raw (percent-encoded) path in O(segments). No I/O: the JSON files
+// are bundled as modules (scripts/catalogue/ regenerates them).
 
 import type { CatalogueOperation, CephRelease } from '../core/catalogue.ts';
 import type { HttpMethod } from '../core/http.ts';
 import pacific from './catalogue/pacific.json' with { type: 'json' };
 import reef from './catalogue/reef.json' with { type: 'json' };
 import tentacle from './catalogue/tentacle.json' with { type: 'json' };
+import uiPacific from './catalogue/ui-api-pacific.json' with { type: 'json' };
 import { decodeParam } from './path-decode.ts';
 
 export interface CatalogueMatch {
@@ -30,13 +33,19 @@ interface Node {
 
 const newNode = (): Node => ({ literals: new Map(), param: null, op: null });
 
-const RAW: Record<CephRelease, { release: string; operations: unknown[] }> = { pacific, reef, tentacle };
+type RawCatalogue = { release: string; operations: unknown[] };
+const RAW: Record<CephRelease, RawCatalogue> = { pacific, reef, tentacle };
+/** The `/ui-api` routes of the releases whose dashboard sources have been read (docs/dashboard-ui.md). */
+const RAW_UI: Partial<Record<CephRelease, RawCatalogue>> = { pacific: uiPacific };
+
+/** True when the catalogue knows the release's `/ui-api` routes, so its web UI can be served. */
+export const knowsUiRoutes = (release: CephRelease): boolean => RAW_UI[release] !== undefined;
 const cache = new Map<CephRelease, RouteCatalogue>();
 
 export function loadCatalogue(release: CephRelease): RouteCatalogue {
   let cat = cache.get(release);
   if (cat === undefined) {
-    cat = buildCatalogue(release, RAW[release].operations as CatalogueOperation[]);
+    cat = buildCatalogue(release, [...RAW[release].operations, ...(RAW_UI[release]?.operations ?? [])] as CatalogueOperation[]);
     cache.set(release, cat);
   }
   return cat;

@@ -18,7 +18,8 @@ describe('catalogue generation', () => {
   test('committed catalogue JSON is what the generator makes of the committed specs (run npm run catalogue)', () => {
     for (const r of releases) {
       const spec: unknown = parse(readFileSync(new URL(`../../scripts/catalogue/specs/openapi-${r}.yaml`, import.meta.url), 'utf8'));
-      assert.deepEqual(catalogueFromSpec(spec), loadCatalogue(r).operations, r);
+      // The /ui-api routes come from the dashboard's controllers (test/unit/ui-catalogue.test.ts).
+      assert.deepEqual(catalogueFromSpec(spec), loadCatalogue(r).operations.filter((o) => !o.template.startsWith('/ui-api/')), r);
     }
   });
 
@@ -100,13 +101,15 @@ describe('catalogue generation', () => {
   });
 
   test('unauthenticated operations', () => {
-    const cat = loadCatalogue('tentacle');
+    const cat = loadCatalogue('pacific');
     for (const [m, p] of [
       ['POST', '/api/auth'],
       ['POST', '/api/auth/check'],
       ['GET', '/docs/openapi.json'],
       ['POST', '/api/prometheus_receiver'],
       ['POST', '/ui-api/logging/js-error'],
+      ['GET', '/ui-api/langs'],
+      ['GET', '/ui-api/login/custom_banner'],
     ] as const) {
       assert.equal(cat.match(m, split(p))?.operation.unauthenticated, true, p);
     }
