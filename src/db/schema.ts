@@ -1,8 +1,9 @@
 // The one drizzle schema of the gateway database (Postgres or PGlite): identity tables (API keys,
-// browser sessions) and the audit log. drizzle-kit generates drizzle/*.sql from this file.
+// browser sessions, Ceph-native sessions and login-failure counters), rate-limit counters and the
+// audit log. drizzle-kit generates drizzle/*.sql from this file.
 
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, jsonb, pgTable, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, jsonb, pgTable, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -35,6 +36,55 @@ export const sessions = pgTable('sessions', {
   groupsRefreshedAt: tz('groups_refreshed_at').notNull(),
   csrfToken: text('csrf_token').notNull(),
   endedAt: tz('ended_at'),
+  /** Completed group refreshes. A refresh is written only onto the generation it started from, so of
+   *  concurrent refreshes (on any instance) exactly one wins; the others re-read its result. */
+  refreshGeneration: integer('refresh_generation').notNull().default(0),
+  /** While set and in the future, one instance holds the right to call the IdP for this session. */
+  refreshLeaseUntil: tz('refresh_lease_until'),
+});
+
+/** Ceph-native login sessions (`Bearer cgn_...`), shared by every gateway instance. */
+export const nativeSessions = pgTable(
+  'native_sessions',
+  {
+    /** sha-256 hex of the gateway token, never the token: a copy of the table cannot be replayed. */
+    key: text('key').primaryKey(),
+    cluster: text('cluster').notNull(),
+    username: text('username').notNull(),
+    /** The user's Ceph JWT, sealed (AES-256-GCM) with the sessions key and bound to `key`. */
+    cephTokenEnc: text('ceph_token_enc').notNull(),
+    /** What Ceph answered at login (for /api/auth/check while Ceph is unreachable). */
+    permissions: jsonb('permissions').$type<Record<string, string[]>>().notNull(),
+    pwdExpirationDate: bigint('pwd_expiration_date', { mode: 'number' }),
+    sso: boolean('sso').notNull(),
+    pwdUpdateRequired: boolean('pwd_update_required').notNull(),
+    createdAt: tz('created_at').notNull(),
+    expiresAt: tz('expires_at').notNull(),
+  },
+  (t) => [index('native_sessions_expires_idx').on(t.expiresAt), index('native_sessions_created_idx').on(t.createdAt)],
+);
+
+/** Failed Ceph-native logins per user and per client address (auth/native-login/limiter.ts). One
+ *  row per key, changed under its row lock, so every instance counts against the same limits. */
+export const nativeLoginCounters = pgTable('native_login_counters', {
+  /** `user:<cluster>/<username>` or `client:<cluster>/<address>`. */
+  key: text('key').primaryKey(),
+  /** Times (ms) of failures within the window. */
+  failures: jsonb('failures').$type<number[]>().notNull().default([]),
+  /** Attempts in flight: reservation id -> start (ms). Counted as failures until settled or stale. */
+  pending: jsonb('pending').$type<Record<string, number>>().notNull().default({}),
+  /** Failures since the last success (users only): Ceph's own counter never decays. */
+  consecutive: integer('consecutive').notNull().default(0),
+  updatedAt: tz('updated_at').notNull(),
+});
+
+// ---- Rate limits (limits/) ----
+
+/** rate-limiter-flexible's RateLimiterDrizzle table: one fixed-window counter per key. */
+export const rateLimits = pgTable('rate_limits', {
+  key: text('key').primaryKey(),
+  points: integer('points').notNull().default(0),
+  expire: timestamp('expire', { withTimezone: true, mode: 'date' }),
 });
 
 // ---- Audit (audit/) ----
@@ -150,4 +200,6 @@ export const auditCheckpoints = pgTable(
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type NewApiKeyRow = typeof apiKeys.$inferInsert;
 export type SessionRow = typeof sessions.$inferSelect;
+export type NativeSessionRow = typeof nativeSessions.$inferSelect;
+export type NativeLoginCounterRow = typeof nativeLoginCounters.$inferSelect;
 export type AuditCheckpointRow = typeof auditCheckpoints.$inferSelect;
