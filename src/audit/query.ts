@@ -161,6 +161,16 @@ export async function queryAudit(db: Db, q: AuditQuery): Promise<AuditPage> {
   };
 }
 
+/** The rows of one record (its intent and, when it has one, its outcome), as stored: the detail view
+ *  shows the record and recomputes its chain hashes from these. Null when no intent has that id. */
+export async function findRecordRows(db: Db, id: string): Promise<{ intent: IntentRow; outcome: OutcomeRow | null } | null> {
+  if (!UUID.test(id)) return null;
+  const [row] = await db.select().from(i).leftJoin(o, eq(o.recordId, i.id)).where(eq(i.id, id.toLowerCase())).limit(1);
+  return row === undefined ? null : { intent: row.audit_intents, outcome: row.audit_outcomes };
+}
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
 export function toRecord(r: IntentRow, out: OutcomeRow | null): AuditRecord {
