@@ -110,11 +110,14 @@ function csvRow(r: AuditRecord): unknown[] {
   ];
 }
 
-/** RFC 4180 quoting; cells a spreadsheet would run as a formula get a leading `'` (CSV injection). */
+/**
+ * RFC 4180 quoting; cells a spreadsheet would run as a formula get a leading `'` (CSV injection, OWASP):
+ * `= + - @`, tab, CR, LF, and their full-width forms, which some spreadsheet locales read as the same.
+ */
 export function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
   let s = String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  if (/^[=+\-@\t\r\n\uFF1D\uFF0B\uFF0D\uFF20]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
