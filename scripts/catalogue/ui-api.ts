@@ -5,6 +5,10 @@
 //   DASHBOARD_DIR  default /usr/share/ceph/mgr/dashboard (an unpacked package root or a source tree works too)
 //   --python       the interpreter, split on spaces; e.g. --python "chroot /srv/reef /usr/bin/python3",
 //                  DASHBOARD_DIR is then a path inside that root
+//   Reef, from the cached chroot of scripts/ceph (its own Python and CherryPy; host paths under the
+//   chroot are translated by `cli.ts exec`):
+//     npx tsx scripts/catalogue/ui-api.ts reef "$(npx tsx scripts/ceph/cli.ts dashboard-dir --release reef)" \
+//       --python "npx tsx scripts/ceph/cli.ts exec --release reef -- /usr/bin/python3"
 //   --out FILE     write there instead of src/ceph/catalogue/ui-api-<release>.json
 //   --report FILE  also write the comparison as JSON (e.g. scripts/catalogue/out/, not committed)
 //   --check        write nothing; exit 1 when the committed file differs from what would be written
