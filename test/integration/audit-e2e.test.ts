@@ -8,7 +8,10 @@ import { after, describe, test } from 'node:test';
 import { cephCli } from '../support/ceph-cli.ts';
 import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
 import { type PrivatePostgres, privatePostgresMissing, startPrivatePostgres } from '../support/private-postgres.ts';
-import { need, testEnv } from '../support/requirements.ts';
+import { need, releaseSuite, testEnv } from '../support/requirements.ts';
+
+// A release suite: test/run.ts runs this file against Pacific and against Reef.
+releaseSuite();
 
 // The fields of /gateway/v1/audit items these tests read.
 type AuditItem = {

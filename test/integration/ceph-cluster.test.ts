@@ -1,5 +1,6 @@
 // Integration tests of scripts/ceph/cluster.ts against real Ceph daemons (no gateway involved):
 // login, pool and RBD image creation through the dashboard, mgr fail-over, and clean teardown.
+// A release suite: test/run.ts runs it against Pacific and against Reef.
 // Run: node --import tsx --test test/integration/ceph-cluster.test.ts
 
 import assert from 'node:assert/strict';
@@ -7,15 +8,17 @@ import { appendFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { describe, type TestContext, test } from 'node:test';
 import { type CephCluster, cephInstalled, startCluster } from '../../scripts/ceph/cluster.ts';
+import { releaseSuite } from '../support/requirements.ts';
 
 const V1 = 'application/vnd.ceph.api.v1.0+json';
+const release = releaseSuite();
 
 /** Like need(t, 'ceph'), but for the packages themselves: skip with the reason, fail under CI=true. */
 function needCephPackages(t: TestContext): boolean {
-  const r = cephInstalled();
+  const r = cephInstalled(release);
   if (r.ok) return true;
-  if (process.env.CI === 'true') throw new Error(`required under CI=true: ceph packages: ${r.reason}`);
-  t.skip(`needs ceph packages: ${r.reason}`);
+  if (process.env.CI === 'true') throw new Error(`required under CI=true: ceph ${release}: ${r.reason}`);
+  t.skip(`needs ceph ${release}: ${r.reason}`);
   // Same record as need() in test/support/requirements.ts, so test/run.ts lists this skip too.
   const skips = process.env.CEPHGATE_TEST_SKIPS_FILE;
   if (skips) appendFileSync(skips, `${t.fullName}\tceph\t${r.reason}\n`);
@@ -71,10 +74,10 @@ async function eventually(what: string, timeoutMs: number, check: () => Promise<
 /** Starts a cluster, runs `body`, then checks that stop() killed every daemon and removed the dir. */
 async function withCluster(t: TestContext, opts: { name: string; mgrs: number }, body: (c: CephCluster) => Promise<void>) {
   const t0 = Date.now();
-  const c = await startCluster({ ...opts, log: (line) => t.diagnostic(line) });
+  const c = await startCluster({ ...opts, release, log: (line) => t.diagnostic(line) });
   const pids = await pidsUsing(c.dir);
   const mib = await rssMiB(pids);
-  console.log(`${opts.name}: up in ${Date.now() - t0} ms, ${pids.length} daemons, RSS ${mib} MiB`);
+  console.log(`${release} ${opts.name}: up in ${Date.now() - t0} ms, ${pids.length} daemons, RSS ${mib} MiB`);
   // mon + mgrs + osd, each started with `-c <dir>/ceph.conf`.
   assert.ok(pids.length >= 2 + opts.mgrs, `expected daemons, found pids ${pids.join(',')}`);
   try {

@@ -1,5 +1,6 @@
 // The Ceph Upstream against a real throwaway Ceph with two mgrs: version negotiation, token exchange,
 // re-login after a revoked token, the lock-out breaker, and mgr fail-over under a GET loop (figures printed).
+// A release suite: test/run.ts runs it against Pacific and against Reef (its own cluster of that release).
 // Run: node --import tsx --test test/integration/ceph-upstream.test.ts
 
 import assert from 'node:assert/strict';
@@ -13,9 +14,11 @@ import { cephConfigSchema } from '../../src/config/ceph.ts';
 import { GatewayError } from '../../src/core/errors.ts';
 import type { HttpMethod } from '../../src/core/http.ts';
 import { forward } from '../../src/proxy/forward.ts';
+import { releaseSuite } from '../support/requirements.ts';
 
-const installed = cephInstalled();
-const skipReason = installed.ok ? null : `needs ceph packages: ${installed.reason}`;
+const release = releaseSuite();
+const installed = cephInstalled(release);
+const skipReason = installed.ok ? null : `needs ceph ${release}: ${installed.reason}`;
 if (skipReason !== null && process.env.CI === 'true') throw new Error(`required under CI=true: ${skipReason}`);
 if (skipReason !== null) console.log(`# skipping ceph-upstream: ${skipReason}`);
 
@@ -112,7 +115,7 @@ async function loopThrough(up: CephUpstream, disrupt: () => Promise<void>) {
 
 describe('ceph upstream against a real cluster', { skip: skipReason ?? false, timeout: 600_000 }, () => {
   before(async () => {
-    cluster = await startCluster({ name: 'upstream-it', mgrs: 2 });
+    cluster = await startCluster({ release, name: 'upstream-it', mgrs: 2 });
     await cluster.createDashboardUser('gwsvc', SVC_PW, ['administrator']);
     await cluster.createDashboardUser('gwlock', 'Right-pass-123!', ['read-only']);
     catalogue = loadCatalogue(await detectRelease(await cluster.activeDashboardUrl()));
@@ -133,6 +136,7 @@ describe('ceph upstream against a real cluster', { skip: skipReason ?? false, ti
     await direct.body.dump();
     assert.ok([401, 415].includes(direct.statusCode));
     t.diagnostic(`release detected: ${catalogue.release}`);
+    assert.equal(catalogue.release, release, "the gateway detects the cluster's release");
   });
 
   test('GET /api/host: plain JSON client gets application/json; a v1.0 media type passes through', async () => {

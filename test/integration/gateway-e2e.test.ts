@@ -6,7 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import { apiCall } from '../support/api-call.ts';
 import { cephCli } from '../support/ceph-cli.ts';
 import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
-import { need, testEnv } from '../support/requirements.ts';
+import { need, releaseSuite, testEnv } from '../support/requirements.ts';
+
+// A release suite: test/run.ts runs this file against Pacific and against Reef.
+releaseSuite();
 
 let gw: FullGateway | null = null;
 const suffix = Math.random().toString(36).slice(2, 8);

@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { cephCli } from '../support/ceph-cli.ts';
 import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
-import { need, testEnv } from '../support/requirements.ts';
+import { need, releaseSuite, testEnv } from '../support/requirements.ts';
+
+// A release suite: test/run.ts runs this file against Pacific and against Reef.
+releaseSuite();
 
 const V1 = 'application/vnd.ceph.api.v1.0+json';
 let gw: FullGateway | null = null;

@@ -4,6 +4,8 @@
 // dashboard's own `_request_wrapper` and answer with the arguments they received. Every request the
 // gateway forwards is therefore read by the real parsers, and what they built is compared with what
 // the gateway decided on (ceph/arguments.ts `handlerArguments`).
+// A release suite: against Pacific's CherryPy and dashboard on this host, then against Reef's own
+// (CherryPy 18.10, dashboard 18.2.7) in the Reef chroot, each with that release's route catalogue.
 //
 // Prevents: the `;` query bypass (`PUT /api/pool/team-a-p1?flags=;pool_name=team-b-victim` was decided
 // on team-a-p1 and acted on team-b-victim), image-map queries, form-encoded bodies whose fields
@@ -16,14 +18,15 @@ import { type BodyArguments, cephReadsJsonBody, handlerArguments } from '../../s
 import { loadCatalogue } from '../../src/ceph/catalogue.ts';
 import { createRouteMatcher } from '../../src/ceph/route-matcher.ts';
 import type { PolicyInput } from '../../src/core/decision.ts';
-import { type Oracle, routesOf, startOracle } from '../support/cherrypy-oracle.ts';
+import { type Oracle, oracleMissing, routesOf, startOracle } from '../support/cherrypy-oracle.ts';
 import { MemoryAudit, staticUpstream, testDeps } from '../support/doubles.ts';
 import { type RunningGateway, startGateway } from '../support/gateway.ts';
 import { type RawAnswer, rawRequest } from '../support/raw-http.ts';
-import { need } from '../support/requirements.ts';
+import { need, releaseSuite } from '../support/requirements.ts';
 import { FC_SEED, fcParams } from './support.ts';
 
-const catalogue = loadCatalogue('pacific');
+const release = releaseSuite();
+const catalogue = loadCatalogue(release);
 const OPS = catalogue.operations.filter((o) => !o.unauthenticated);
 
 let oracle: Oracle | null = null;
@@ -32,9 +35,9 @@ const seen: PolicyInput[] = [];
 const audit = new MemoryAudit();
 
 before(async () => {
-  if (process.env.CI !== 'true' && (await import('../support/cherrypy-oracle.ts')).oracleMissing() !== null) return;
+  if (process.env.CI !== 'true' && oracleMissing(release) !== null) return;
   // Every POST/PUT as an `@allow_empty_body` handler: CherryPy's form processors stay on, the worst case.
-  oracle = await startOracle(routesOf(OPS, true));
+  oracle = await startOracle(routesOf(OPS, true), release);
   const deps = testDeps({
     upstream: staticUpstream(oracle.url),
     audit,

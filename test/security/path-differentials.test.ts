@@ -10,8 +10,11 @@ import { after, before, describe, test } from 'node:test';
 import { cephCli } from '../support/ceph-cli.ts';
 import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
 import { rawRequest } from '../support/raw-http.ts';
-import { need, testEnv } from '../support/requirements.ts';
+import { need, releaseSuite, testEnv } from '../support/requirements.ts';
 import { auditRowsOf, call, cephPools, requestIdOf, unique } from './support.ts';
+
+// A release suite: test/run.ts runs this file against Pacific and against Reef.
+releaseSuite();
 
 let gw: FullGateway | null = null;
 let policyDir = '';

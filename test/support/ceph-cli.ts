@@ -1,19 +1,33 @@
 // Runs the `ceph` CLI against the shared test clusters (by their ceph.conf), and creates the Ceph
-// dashboard accounts the example policies name (reader, operator, admin), idempotently.
+// dashboard accounts the example policies name (reader, operator, admin), idempotently. The CLI is
+// the release's own (test/run.ts publishes it as CEPHGATE_TEST_RELEASE): Reef's runs in the Reef
+// chroot of scripts/ceph, where the cluster dir is bound at the same path for that one call.
 
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { dirname } from 'node:path';
+import { reefRootDir } from '../../scripts/ceph/cluster.ts';
+import { type Command, chrootCommand, withPdeathsig } from '../../scripts/ceph/runner.ts';
+import { testEnv } from './requirements.ts';
 
-const run = promisify(execFile);
+/** `program -c <conf> args` of the shared clusters' release. */
+export function cephCommand(conf: string, program: string, args: string[]): Command {
+  const all = ['-c', conf, ...args];
+  return testEnv.release === 'reef' ? withPdeathsig(chrootCommand(reefRootDir(), dirname(conf), program, all)) : { file: program, args: all };
+}
 
-export async function cephCli(conf: string, args: string[], input?: string): Promise<string> {
-  if (input === undefined) return (await run('ceph', ['-c', conf, ...args], { timeout: 60_000 })).stdout;
-  return await new Promise((resolve, reject) => {
-    const child = execFile('ceph', ['-c', conf, ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${err.message}: ${stderr}`)) : resolve(stdout),
+/** Runs a Ceph program (`ceph`, `rbd`, `rados`) of the shared clusters' release; returns stdout. */
+export function cephProgram(conf: string, program: string, args: string[], input?: string): Promise<string> {
+  const c = cephCommand(conf, program, args);
+  return new Promise((resolve, reject) => {
+    const child = execFile(c.file, c.args, { timeout: 60_000, maxBuffer: 64 << 20, ...(c.env ? { env: c.env } : {}) }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${program} ${args.join(' ')}: ${err.message}: ${stderr}`)) : resolve(stdout),
     );
     child.stdin?.end(input);
   });
+}
+
+export function cephCli(conf: string, args: string[], input?: string): Promise<string> {
+  return cephProgram(conf, 'ceph', args, input);
 }
 
 export interface TestAccount {

@@ -5,6 +5,10 @@
 # The gateway must derive the same arguments from the same bytes, or refuse the request.
 #
 # Usage: /usr/bin/python3 cherrypy-oracle.py ROUTES_JSON [DASHBOARD_DIR]
+#    or: /usr/bin/python3 - ROUTES_JSON [DASHBOARD_DIR] < cherrypy-oracle.py   (how cherrypy-oracle.ts runs it,
+#        also inside the Reef chroot, whose Python cannot see this file)
+# Pacific's and Reef's dashboards build arguments with the same two functions; Reef's `_request_wrapper`
+# only differs in how it checks the version, which the oracle skips (version None).
 #   ROUTES_JSON: [{"method": "PUT", "template": "/api/pool/{pool_name}", "allow_empty_body": false}, ...]
 # Prints "READY <port>" once it listens on 127.0.0.1; every answer is
 #   {"route": template, "args": {name: value or [values]}} (200), or CherryPy's own error page with its status.

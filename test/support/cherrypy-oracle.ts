@@ -1,22 +1,38 @@
-// Starts test/support/cherrypy-oracle.py: a real CherryPy server wrapped by the installed Ceph dashboard's
-// own `_request_wrapper`, answering every request with the handler arguments Ceph would build from it.
-// Used as the upstream of a gateway in the CherryPy differential tests.
+// Starts test/support/cherrypy-oracle.py: a real CherryPy server wrapped by a Ceph release's own dashboard
+// `_request_wrapper`, answering every request with the handler arguments Ceph would build from it.
+// Used as the upstream of a gateway in the CherryPy differential tests. Pacific's oracle is Debian 12's
+// Python, CherryPy 18.8 and dashboard on this host; Reef's is Debian 13's Python, CherryPy 18.10 and
+// dashboard 18.2.7 inside the Reef chroot of scripts/ceph (entered as scripts/ceph/runner.ts does).
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { type CephRelease, cephInstalled, reefRootDir } from '../../scripts/ceph/cluster.ts';
+import { type Command, chrootCommand, withPdeathsig } from '../../scripts/ceph/runner.ts';
 import type { CatalogueOperation } from '../../src/core/catalogue.ts';
 
 /** Debian's interpreter: the one `ceph-mgr-dashboard` installed CherryPy for (the first python3 on PATH may be another). */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
+/** Where the dashboard is for the release's Python: on this host for Pacific, inside the chroot for Reef. */
 export const DASHBOARD_DIR = '/usr/share/ceph/mgr/dashboard';
 
-/** Null when the oracle can run here, else why not. */
-export function oracleMissing(): string | null {
-  if (!existsSync(`${DASHBOARD_DIR}/controllers/_base_controller.py`))
+/** The release's Python with `args` (inside the Reef chroot, /proc and /dev mounted for this process only). */
+function python(release: CephRelease, args: string[]): Command {
+  return release === 'reef' ? chrootCommand(reefRootDir(), undefined, SYSTEM_PYTHON, args) : { file: SYSTEM_PYTHON, args };
+}
+
+/** Null when the release's oracle can run here, else why not. */
+export function oracleMissing(release: CephRelease = 'pacific'): string | null {
+  if (release === 'reef') {
+    const r = cephInstalled('reef');
+    if (!r.ok) return r.reason;
+  } else if (!existsSync(`${DASHBOARD_DIR}/controllers/_base_controller.py`))
     return `the Ceph dashboard sources are not installed (${DASHBOARD_DIR}; apt-get install ceph-mgr-dashboard)`;
-  const r = spawnSync(SYSTEM_PYTHON, ['-c', 'import cherrypy, routes'], { encoding: 'utf8' });
-  return r.status === 0 ? null : `${SYSTEM_PYTHON} cannot import cherrypy and routes (${(r.stderr || r.error?.message || '').trim().split('\n').at(-1)})`;
+  const c = python(release, ['-c', 'import cherrypy, routes']);
+  const r = spawnSync(c.file, c.args, { encoding: 'utf8', ...(c.env ? { env: c.env } : {}) });
+  return r.status === 0
+    ? null
+    : `${release}'s ${SYSTEM_PYTHON} cannot import cherrypy and routes (${(r.stderr || r.error?.message || '').trim().split('\n').at(-1)})`;
 }
 
 /** What the oracle answers: the route that matched and the arguments the handler received. */
@@ -39,9 +55,14 @@ export interface OracleRoute {
 export const routesOf = (ops: readonly CatalogueOperation[], allowEmptyBody: boolean): OracleRoute[] =>
   ops.map((o) => ({ method: o.method, template: o.template, allow_empty_body: allowEmptyBody && o.method !== 'GET' && o.method !== 'DELETE' }));
 
-export async function startOracle(routes: readonly OracleRoute[]): Promise<Oracle> {
-  const script = fileURLToPath(new URL('./cherrypy-oracle.py', import.meta.url));
-  const child: ChildProcess = spawn(SYSTEM_PYTHON, [script, JSON.stringify(routes), DASHBOARD_DIR], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startOracle(routes: readonly OracleRoute[], release: CephRelease = 'pacific'): Promise<Oracle> {
+  // The script goes in on stdin (`python3 -`): the chroot cannot see this checkout. Python reads all
+  // of it before running it, so stdin is free again when the server starts.
+  const script = readFileSync(fileURLToPath(new URL('./cherrypy-oracle.py', import.meta.url)), 'utf8');
+  // Parent-death signal: a killed test runner leaves no oracle running (in the chroot or not).
+  const c = withPdeathsig(python(release, ['-', JSON.stringify(routes), DASHBOARD_DIR]));
+  const child: ChildProcess = spawn(c.file, c.args, { stdio: ['pipe', 'pipe', 'pipe'], ...(c.env ? { env: c.env } : {}) });
+  child.stdin?.end(script);
   let err = '';
   child.stderr?.on('data', (d: Buffer) => {
     err += d.toString('utf8');

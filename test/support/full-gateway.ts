@@ -1,6 +1,7 @@
 // The whole gateway as a user deploys it, for end-to-end tests: the real dev OIDC provider, the
-// shared real Ceph, the example policies, the real audit store (PGlite or a throwaway Postgres
-// database) and `buildGateway` from a Config, listening on real sockets.
+// shared real Ceph (configured as the release under test, CEPHGATE_TEST_RELEASE), the example
+// policies, the real audit store (PGlite or a throwaway Postgres database) and `buildGateway` from
+// a Config, listening on real sockets.
 
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -76,7 +77,7 @@ export async function startFullGateway(opts: FullGatewayOptions = {}): Promise<F
         {
           name: 'main',
           dashboards: testEnv.cephUrls.length > 0 ? testEnv.cephUrls : [testEnv.cephUrl as string],
-          release: 'pacific',
+          release: testEnv.release,
           accounts: TEST_ACCOUNTS.map((a) => ({ name: a.name, username: a.username, password_env: `CG_TEST_PW_${a.name.toUpperCase()}` })),
         },
       ],
