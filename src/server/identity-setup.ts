@@ -2,6 +2,7 @@
 // issuers, Ceph-native gateway tokens, API keys, browser sessions) and the parts of the logins that
 // are not authenticators (the browser login routes, the Ceph-native local answers).
 
+import { randomBytes } from 'node:crypto';
 import { createApiKeyAuthenticator } from '../auth/api-keys.ts';
 import { type ApiKeyStore, createApiKeyStore } from '../auth/apikey-store.ts';
 import { createBearerAuthenticator } from '../auth/bearer.ts';
@@ -39,6 +40,7 @@ export interface IdentityDeps {
 }
 
 export function setUpIdentity(config: Config, d: IdentityDeps): Identity {
+  const sealKey = sessionsKey(config, d.log);
   // Ceph-native `POST /api/auth` for existing Ceph clients, on clusters that enable it.
   const native = createNativeLogin({
     clusters: config.ceph.clusters,
@@ -48,6 +50,8 @@ export function setUpIdentity(config: Config, d: IdentityDeps): Identity {
     forward,
     audit: d.audit,
     log: d.log,
+    database: d.database,
+    sealKey,
     now: d.now,
   });
   const bearer = createBearerAuthenticator(config.identity, { onJwksFetch: (issuer) => d.metrics.jwksRefreshes.inc({ issuer }) });
@@ -58,13 +62,32 @@ export function setUpIdentity(config: Config, d: IdentityDeps): Identity {
       createApiKeyAuthenticator(apiKeys, config.identity.api_keys, { onTouchError: (err) => d.log.warn({ err }, 'API key last-used write failed') }),
     );
   }
-  const browser = browserLogin(config, d.database);
+  const browser = browserLogin(config, d.database, sealKey);
   if (browser) authenticators.push(browser.authenticator);
   return { authenticate: createAuthenticatorChain(authenticators), native, browser, apiKeys };
 }
 
+/**
+ * The sessions key (identity.sessions.encryption_key): it seals browser refresh tokens and the Ceph tokens
+ * of native logins at rest. Without one (allowed when browser login is off), a random key of this process
+ * seals native sessions: their Ceph tokens are still never stored in clear, but only this instance can open
+ * them, and none survives a restart. Several instances need the shared key.
+ */
+function sessionsKey(config: Config, log: Logger): Buffer {
+  const s = config.identity.sessions;
+  const configured = s.encryption_key !== undefined || s.encryption_key_env !== undefined || s.encryption_key_file !== undefined;
+  if (configured) return parseSealKey(resolveSecret(secretRefOf(s, 'encryption_key'), 'identity.sessions.encryption_key'));
+  if (config.ceph.clusters.some((c) => c.native_login?.enabled === true)) {
+    log.warn(
+      {},
+      'identity.sessions.encryption_key is not set: Ceph-native login tokens work only on this instance and end at its restart (docs/deployment.md, "Several instances")',
+    );
+  }
+  return randomBytes(32);
+}
+
 /** Browser login (authorization code + PKCE) and its session authenticator, when configured. */
-function browserLogin(config: Config, database: Database): BrowserLogin | null {
+function browserLogin(config: Config, database: Database, encryptionKey: Buffer): BrowserLogin | null {
   const bl = config.identity.browser_login;
   if (!bl?.enabled) return null;
   if (!config.server.public_url) throw new StartupError('identity.browser_login needs server.public_url (the URL browsers use)');
@@ -77,7 +100,7 @@ function browserLogin(config: Config, database: Database): BrowserLogin | null {
     login: bl,
     sessions: s,
     clientSecret: resolveSecret(secretRefOf(bl, 'client_secret'), 'identity.browser_login.client_secret'),
-    encryptionKey: parseSealKey(resolveSecret(secretRefOf(s, 'encryption_key'), 'identity.sessions.encryption_key')),
+    encryptionKey,
     store: createBrowserSessionStore(database.db),
   });
 }

@@ -1,10 +1,12 @@
-// Ceph-native login without Ceph: the brute-force limiter, the session store, Ceph answer checks, the
-// authenticator's cluster rule, and the three endpoints as the pipeline's local answers (real sockets,
-// the real pipeline and catalogue) with a scripted Ceph.
+// Ceph-native login without Ceph: the brute-force limiter and the session store (on an in-memory PGlite,
+// as they run on the shared database), Ceph answer checks, the authenticator's cluster rule, and the three
+// endpoints as the pipeline's local answers (real sockets, the real pipeline and catalogue) with a scripted Ceph.
 
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
+import { sql } from 'drizzle-orm';
 import { type CephAuth, interpretCheck, interpretLogin, type LoginVerdict } from '../../src/auth/native-login/ceph-auth.ts';
 import { createNativeLogin, nativeLoginDefaults, nativeLoginSchema } from '../../src/auth/native-login/index.ts';
 import { createLoginLimiter } from '../../src/auth/native-login/limiter.ts';
@@ -15,55 +17,98 @@ import { createRouteMatcher } from '../../src/ceph/route-matcher.ts';
 import { GatewayError } from '../../src/core/errors.ts';
 import type { AuthInput, Principal } from '../../src/core/principal.ts';
 import type { Upstream } from '../../src/core/upstream.ts';
+import { type Database, openDatabase } from '../../src/db/database.ts';
+import { migrateDatabase } from '../../src/db/migrate.ts';
 import { MemoryAudit, testConfig, testDeps } from '../support/doubles.ts';
 import { type RunningGateway, startGateway } from '../support/gateway.ts';
 
+const databases: Database[] = [];
+after(async () => {
+  for (const d of databases) await d.close();
+});
+/** A fresh in-memory database (PGlite starts in seconds on a busy machine: most tests share one). */
+async function freshDatabase(): Promise<Database> {
+  const d = await openDatabase({ pgliteDir: 'memory://' });
+  await migrateDatabase(d);
+  databases.push(d);
+  return d;
+}
+let shared: Promise<Database> | null = null;
+const database = (): Promise<Database> => {
+  shared ??= freshDatabase();
+  return shared;
+};
+// Each limiter its own cluster name: its own counters in the shared database.
+let clusters = 0;
+const limiter = async (policy: Parameters<typeof createLoginLimiter>[0]['policy'], now: () => number) =>
+  createLoginLimiter({ database: await database(), cluster: `c${clusters++}`, policy, now });
+
 const jwt = (exp: number) => `h.${Buffer.from(JSON.stringify({ exp, iat: exp - 100, username: 'u' })).toString('base64url')}.s`;
 
-test('limiter: in-flight attempts count, so a burst cannot pass the limit before the first answer', () => {
-  const l = createLoginLimiter({ maxFailuresPerUser: 5, maxFailuresPerClient: 100, windowMs: 60_000, maxConsecutiveFailures: 8 }, () => 0);
-  const admitted = Array.from({ length: 12 }, () => l.admit('c/u', 'ip')).filter((a) => a.ok);
+test('limiter: in-flight attempts count, so a burst cannot pass the limit before the first answer', async () => {
+  const l = await limiter({ maxFailuresPerUser: 5, maxFailuresPerClient: 100, windowMs: 60_000, maxConsecutiveFailures: 8 }, () => 0);
+  const admitted = (await Promise.all(Array.from({ length: 12 }, () => l.admit('u', 'ip')))).filter((a) => a.ok);
   assert.equal(admitted.length, 5);
 });
 
-test('limiter: window, success reset, and a consecutive cap that does not decay with time', () => {
+test('limiter: window, success reset, and a consecutive cap that does not decay with time', async () => {
   let now = 0;
-  const l = createLoginLimiter({ maxFailuresPerUser: 3, maxFailuresPerClient: 100, windowMs: 1000, maxConsecutiveFailures: 5 }, () => now);
-  const fail = () => {
-    const a = l.admit('c/u', 'ip');
+  const l = await limiter({ maxFailuresPerUser: 3, maxFailuresPerClient: 100, windowMs: 1000, maxConsecutiveFailures: 5 }, () => now);
+  const fail = async () => {
+    const a = await l.admit('u', 'ip');
     assert.ok(a.ok);
-    a.attempt.failed();
+    await a.attempt.failed();
   };
-  for (let i = 0; i < 3; i++) fail();
-  const refused = l.admit('c/u', 'ip');
+  for (let i = 0; i < 3; i++) await fail();
+  const refused = await l.admit('u', 'ip');
   assert.ok(!refused.ok && refused.reason === 'user' && refused.retryAfterS === 1);
   now = 1000; // window over: 2 more, then the consecutive cap (Ceph's counter never decays either)
-  for (let i = 0; i < 2; i++) fail();
+  for (let i = 0; i < 2; i++) await fail();
   now = 10_000;
-  const capped = l.admit('c/u', 'ip');
+  const capped = await l.admit('u', 'ip');
   assert.ok(!capped.ok && capped.reason === 'consecutive');
-  l.reset('c/u');
-  const ok = l.admit('c/u', 'ip');
+  await l.reset('u');
+  const ok = await l.admit('u', 'ip');
   assert.ok(ok.ok);
-  ok.attempt.succeeded();
-  assert.deepEqual(l.peek('c/u'), { failures: 0, inflight: 0, consecutive: 0 });
+  await ok.attempt.succeeded();
+  assert.deepEqual(await l.peek('u'), { failures: 0, inflight: 0, consecutive: 0 });
 });
 
-test('limiter: abandoned attempts (Ceph down) release the slot without counting; clients are limited across users', () => {
-  const l = createLoginLimiter({ maxFailuresPerUser: 2, maxFailuresPerClient: 3, windowMs: 60_000, maxConsecutiveFailures: 2 }, () => 0);
+test('limiter: abandoned attempts (Ceph down) release the slot without counting; clients are limited across users', async () => {
+  const l = await limiter({ maxFailuresPerUser: 2, maxFailuresPerClient: 3, windowMs: 60_000, maxConsecutiveFailures: 2 }, () => 0);
   for (let i = 0; i < 5; i++) {
-    const a = l.admit('c/u', 'ip');
+    const a = await l.admit('u', 'ip');
     assert.ok(a.ok);
-    a.attempt.abandoned();
+    await a.attempt.abandoned();
   }
   for (const u of ['a', 'b', 'c']) {
-    const a = l.admit(`c/${u}`, 'ip');
+    const a = await l.admit(u, 'ip');
     assert.ok(a.ok);
-    a.attempt.failed();
+    await a.attempt.failed();
   }
-  const spray = l.admit('c/d', 'ip');
+  const spray = await l.admit('d', 'ip');
   assert.ok(!spray.ok && spray.reason === 'client');
-  assert.ok(l.admit('c/d', 'other-ip').ok);
+  assert.ok((await l.admit('d', 'other-ip')).ok);
+});
+
+test('limiter: two instances on one database share the counters; a reservation of a dead instance goes stale', async () => {
+  const db = await database();
+  let now = 0;
+  const policy = { maxFailuresPerUser: 5, maxFailuresPerClient: 100, windowMs: 900_000, maxConsecutiveFailures: 8 };
+  const a = createLoginLimiter({ database: db, cluster: 'shared', policy, now: () => now });
+  const b = createLoginLimiter({ database: db, cluster: 'shared', policy, now: () => now });
+  for (let i = 0; i < 4; i++) {
+    const x = await (i % 2 === 0 ? a : b).admit('u', `ip${i}`);
+    assert.ok(x.ok);
+    await x.attempt.failed();
+  }
+  const held = await a.admit('u', 'ip9'); // in flight on A, never settled (A dies)
+  assert.ok(held.ok);
+  const refused = await b.admit('u', 'ip8');
+  assert.ok(!refused.ok && refused.reason === 'user', 'the fifth slot is held by the attempt in flight on A');
+  now = 5 * 60_000 + 1;
+  assert.deepEqual(await b.peek('u'), { failures: 4, inflight: 0, consecutive: 4 });
+  assert.ok((await b.admit('u', 'ip8')).ok, 'the dead reservation no longer counts');
 });
 
 test('config: defaults, and limits that must stay below Ceph lock-out', () => {
@@ -74,24 +119,51 @@ test('config: defaults, and limits that must stay below Ceph lock-out', () => {
   assert.equal(nativeLoginSchema.safeParse({ max_failures_per_user: 9, max_consecutive_failures: 8 }).success, false);
 });
 
-test('sessions: opaque token, lifetime capped by the Ceph token, revoke, malformed tokens never match', () => {
+test('sessions: opaque token, lifetime capped by the Ceph token, revoke, malformed tokens never match', async () => {
   let now = 1_000_000;
-  const store = createNativeSessionStore({ maxSessions: 2, now: () => now });
+  const store = createNativeSessionStore({ db: (await freshDatabase()).db, sealKey: randomBytes(32), maxSessions: 2, now: () => now });
   const fields = { cluster: 'main', username: 'u', permissions: {}, pwdExpirationDate: null, sso: false, pwdUpdateRequired: false };
-  const { token, session } = store.create({ ...fields, cephToken: jwt(now / 1000 + 60) }, 3_600_000);
+  const { token, session } = await store.create({ ...fields, cephToken: jwt(now / 1000 + 60) }, 3_600_000);
   assert.match(token, /^cgn_[A-Za-z0-9_-]{43}$/);
   assert.equal(session.expiresAt, now + 60_000);
-  assert.equal(store.get(token)?.username, 'u');
-  assert.equal(store.get(`${token}x`), null);
+  assert.equal((await store.get(token))?.username, 'u');
+  assert.equal(await store.get(`${token}x`), null);
   now += 60_000;
-  assert.equal(store.get(token), null, 'expired with its Ceph token');
-  const a = store.create({ ...fields, cephToken: 'not-a-jwt' }, 1000);
-  assert.equal(store.revoke(a.token)?.username, 'u');
-  assert.equal(store.get(a.token), null);
-  const b = store.create({ ...fields, cephToken: 'x' }, 1000);
-  store.create({ ...fields, cephToken: 'x' }, 1000);
-  store.create({ ...fields, cephToken: 'x' }, 1000);
-  assert.equal(store.get(b.token), null, 'oldest evicted beyond max_sessions');
+  assert.equal(await store.get(token), null, 'expired with its Ceph token');
+  const a = await store.create({ ...fields, cephToken: 'not-a-jwt' }, 1000);
+  assert.equal((await store.revoke(a.token))?.username, 'u');
+  assert.equal(await store.get(a.token), null);
+  now += 1;
+  const b = await store.create({ ...fields, cephToken: 'x' }, 1000);
+  now += 1;
+  await store.create({ ...fields, cephToken: 'x' }, 1000);
+  now += 1;
+  await store.create({ ...fields, cephToken: 'x' }, 1000);
+  assert.equal(await store.get(b.token), null, 'oldest evicted beyond max_sessions');
+});
+
+test('sessions: the Ceph token is sealed at rest, bound to its row, and another key cannot open it', async () => {
+  const d = await freshDatabase();
+  const key = randomBytes(32);
+  const store = createNativeSessionStore({ db: d.db, sealKey: key, maxSessions: 10 });
+  const cephToken = jwt(Math.floor(Date.now() / 1000) + 600);
+  const { token } = await store.create(
+    { cluster: 'main', username: 'u', cephToken, permissions: {}, pwdExpirationDate: null, sso: false, pwdUpdateRequired: false },
+    60_000,
+  );
+  const dump = JSON.stringify(await d.db.execute(sql`select * from native_sessions`));
+  assert.ok(!dump.includes(cephToken) && !dump.includes(token), 'neither the Ceph token nor the gateway token is stored');
+  assert.equal((await store.get(token))?.cephToken, cephToken);
+  // Another instance with the same database and key reads it; one with another key refuses it.
+  assert.equal((await createNativeSessionStore({ db: d.db, sealKey: key, maxSessions: 10 }).get(token))?.cephToken, cephToken);
+  assert.equal(await createNativeSessionStore({ db: d.db, sealKey: randomBytes(32), maxSessions: 10 }).get(token), null);
+  // A sealed token moved to another row does not open there (associated data = the row key).
+  const other = await store.create(
+    { cluster: 'main', username: 'v', cephToken: 'y', permissions: {}, pwdExpirationDate: null, sso: false, pwdUpdateRequired: false },
+    60_000,
+  );
+  await d.db.execute(sql`update native_sessions set ceph_token_enc = (select ceph_token_enc from native_sessions where username = 'u') where username = 'v'`);
+  assert.equal(await store.get(other.token), null);
 });
 
 test("interpretLogin / interpretCheck read Ceph's answers", () => {
@@ -160,6 +232,8 @@ async function setup(clusters = [{ name: 'main', native_login: nativeLoginDefaul
     forward: async () => assert.fail('no network'),
     audit,
     log: { debug() {}, info() {}, warn() {}, error() {} },
+    database: await database(),
+    sealKey: randomBytes(32),
     cephAuth: ceph,
   });
   const forwarded: string[] = [];
@@ -240,12 +314,13 @@ test('a token is refused on another cluster, and credentialFor never hands one a
 
 test('wrong passwords: 400 Ceph shape, then 429 without asking Ceph; service accounts never reach Ceph', async () => {
   const { post, ceph } = await setup();
+  // A user of its own: the tests share one database, and with it the failure counters.
   for (let i = 0; i < 5; i++) {
-    const res = await post('/api/auth', { username: 'u', password: 'bad' });
+    const res = await post('/api/auth', { username: 'guessed', password: 'bad' });
     assert.equal(res.status, 400);
     assert.deepEqual(await res.json(), { detail: 'Invalid credentials', code: 'invalid_credentials', component: 'auth' });
   }
-  const limited = await post('/api/auth', { username: 'u', password: 'pw' });
+  const limited = await post('/api/auth', { username: 'guessed', password: 'pw' });
   assert.equal(limited.status, 429);
   assert.ok(Number(limited.headers.get('retry-after')) > 0);
   assert.equal(ceph.logins.length, 5);

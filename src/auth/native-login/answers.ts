@@ -18,7 +18,7 @@ import { readRequestBody } from '../../intake/body.ts';
 import { readAuthorization } from '../credentials.ts';
 import type { NativeAuth } from './authenticator.ts';
 import type { CephAuth } from './ceph-auth.ts';
-import type { LoginLimiter } from './limiter.ts';
+import type { Admission, LoginLimiter } from './limiter.ts';
 import { isNativeToken, type NativeSessionStore } from './sessions.ts';
 
 export interface NativeAnswersDeps {
@@ -106,6 +106,30 @@ async function outcome(
   }
 }
 
+/** The limiter's admission; a database that cannot count the attempt refuses it (fail closed, nothing reaches Ceph). */
+async function admit(d: NativeAnswersDeps, cluster: string, username: string, client: string): Promise<Admission> {
+  const limiter = d.limiters.get(cluster);
+  if (limiter === undefined) return { ok: false, reason: 'user', retryAfterS: 60 };
+  try {
+    return await limiter.admit(username, client);
+  } catch (err) {
+    throw new GatewayError(503, 'audit_unavailable', 'The gateway database cannot count this login attempt, so it was not tried.', {
+      cause: err,
+      headers: { 'Retry-After': '5' },
+      extra: { retry_after: 5 },
+    });
+  }
+}
+
+/** A verdict that could not be written leaves its reservation counted until it is stale: the safe side. */
+async function settled(d: NativeAnswersDeps, p: Promise<void>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    d.log.error({ err }, 'native login verdict not recorded; the attempt counts as a failure until it is stale');
+  }
+}
+
 /** POST /api/auth: checks the password with Ceph (never more attempts than the limiter admits) and issues a gateway token. */
 async function login(d: NativeAnswersDeps, x: Exchange, route: RouteMatch): Promise<boolean> {
   const { state } = x;
@@ -122,8 +146,7 @@ async function login(d: NativeAnswersDeps, x: Exchange, route: RouteMatch): Prom
   }
   // `ttl` and any other field are dropped: the gateway decides the token lifetime (token_ttl_seconds).
   const audited = { username };
-  const limiter = d.limiters.get(cluster);
-  const admission = limiter?.admit(`${cluster}/${username}`, state.clientIp) ?? { ok: false as const, reason: 'user' as const, retryAfterS: 60 };
+  const admission = await admit(d, cluster, username, state.clientIp);
   if (!admission.ok) {
     await intent(d, state, audited, { status: 429, code: 'too_many_requests' });
     d.log.warn({ cluster, username, client: state.clientIp, limit: admission.reason }, 'native login refused: too many failures');
@@ -136,7 +159,7 @@ async function login(d: NativeAnswersDeps, x: Exchange, route: RouteMatch): Prom
   // The gateway's own service accounts are never logged in to from outside: a guessing client could add
   // to their failure count in Ceph. Answered like a wrong password, without asking Ceph.
   if ([...rt.accounts.values()].some((a) => a.username === username)) {
-    attempt.abandoned();
+    await settled(d, attempt.abandoned());
     await intent(d, state, audited, { status: 400, code: 'invalid_credentials' });
     d.log.warn({ cluster, username }, 'native login as a gateway service account refused');
     sendJson(x, 400, INVALID_CREDENTIALS);
@@ -146,19 +169,19 @@ async function login(d: NativeAnswersDeps, x: Exchange, route: RouteMatch): Prom
   try {
     auditId = await intent(d, state, audited);
   } catch (err) {
-    attempt.abandoned();
+    await settled(d, attempt.abandoned());
     throw err;
   }
   const forwardedAt = d.now();
   const verdict = await d.cephAuth.login(rt, username, password);
   if (verdict.kind === 'invalid') {
-    attempt.failed();
+    await settled(d, attempt.failed());
     await outcome(d, auditId, forwardedAt, 400, 400, 'invalid_credentials', null);
     sendJson(x, 400, INVALID_CREDENTIALS);
     return true;
   }
   if (verdict.kind === 'unavailable') {
-    attempt.abandoned();
+    await settled(d, attempt.abandoned());
     await outcome(d, auditId, forwardedAt, null, 503, null, 'ceph_unavailable');
     throw new GatewayError(503, 'ceph_unavailable', `Ceph cluster ${cluster} cannot check the password right now.`, {
       cause: new Error(verdict.cause),
@@ -166,27 +189,40 @@ async function login(d: NativeAnswersDeps, x: Exchange, route: RouteMatch): Prom
       extra: { retry_after: 2 },
     });
   }
-  attempt.succeeded();
+  await settled(d, attempt.succeeded());
   const a = verdict.answer;
-  const { token, session } = d.sessions.create(
-    {
-      cluster,
-      username: a.username,
-      cephToken: a.token,
-      permissions: a.permissions,
-      pwdExpirationDate: a.pwdExpirationDate,
-      sso: a.sso,
-      pwdUpdateRequired: a.pwdUpdateRequired,
-    },
-    cfg.token_ttl_seconds * 1000,
-  );
+  let issued: Awaited<ReturnType<NativeSessionStore['create']>>;
+  try {
+    issued = await d.sessions.create(
+      {
+        cluster,
+        username: a.username,
+        cephToken: a.token,
+        permissions: a.permissions,
+        pwdExpirationDate: a.pwdExpirationDate,
+        sso: a.sso,
+        pwdUpdateRequired: a.pwdUpdateRequired,
+      },
+      cfg.token_ttl_seconds * 1000,
+    );
+  } catch (err) {
+    // No session could be stored: the user's Ceph token would be orphaned, so it is logged out at once.
+    await d.cephAuth.logout(rt, a.token);
+    await outcome(d, auditId, forwardedAt, 201, 503, null, 'audit_unavailable');
+    throw new GatewayError(503, 'audit_unavailable', 'The gateway database cannot store the session; try again later.', {
+      cause: err,
+      headers: { 'Retry-After': '5' },
+      extra: { retry_after: 5 },
+    });
+  }
+  const { token, session } = issued;
   await outcome(d, auditId, forwardedAt, 201, 201, null, null);
   d.log.info({ cluster, username: a.username, session: session.id, expires: new Date(session.expiresAt).toISOString() }, 'native login');
   sendJson(
     x,
     201,
     { token, username: a.username, permissions: a.permissions, pwdExpirationDate: a.pwdExpirationDate, sso: a.sso, pwdUpdateRequired: a.pwdUpdateRequired },
-    type,
+    { contentType: type },
   );
   return true;
 }
@@ -202,7 +238,7 @@ async function logout(d: NativeAnswersDeps, x: Exchange, route: RouteMatch): Pro
   const input = { method: 'POST' as const, headers: state.headers, target: state.target, clientIp: state.clientIp };
   // Authenticated like any request (same cluster rule), so the audit record names the principal.
   const who = await d.auth.authenticator.authenticate(input);
-  const session = who.kind === 'ok' ? d.sessions.revoke(auth.token) : null;
+  const session = who.kind === 'ok' ? await d.sessions.revoke(auth.token) : null;
   if (session !== null && who.kind === 'ok') {
     state.principal = who.principal;
     const auditId = await intent(d, state, null);
@@ -214,7 +250,7 @@ async function logout(d: NativeAnswersDeps, x: Exchange, route: RouteMatch): Pro
     d.log.info({ cluster, username: session.username, session: session.id }, 'native logout');
   }
   // Ceph answers 200 {"redirect_url": "#/login"}; for an unknown token too (where Ceph itself fails with 500).
-  sendJson(x, 200, { redirect_url: '#/login' }, type);
+  sendJson(x, 200, { redirect_url: '#/login' }, { contentType: type });
   return true;
 }
 
@@ -232,24 +268,24 @@ async function check(d: NativeAnswersDeps, x: Exchange, route: RouteMatch): Prom
   const candidates = [body?.token, state.target.query.token?.[0], auth.kind === 'bearer' ? auth.token : undefined];
   const token = candidates.find((t): t is string => typeof t === 'string' && t !== '');
   const rt = d.runtime(cluster) as ClusterRuntime;
-  const s = token === undefined ? null : d.sessions.get(token);
+  const s = token === undefined ? null : await d.sessions.get(token);
   if (s !== null && s.cluster === cluster) {
     // Ask Ceph with the user's own token: permissions may have changed, the token may be revoked there.
     const v = await d.cephAuth.check(rt, s.cephToken);
     if (v.kind === 'valid') {
-      sendJson(x, 200, v.body, type);
+      sendJson(x, 200, v.body, { contentType: type });
       return true;
     }
     if (v.kind === 'unavailable') {
-      sendJson(x, 200, { username: s.username, permissions: s.permissions, sso: s.sso, pwdUpdateRequired: s.pwdUpdateRequired }, type);
+      sendJson(x, 200, { username: s.username, permissions: s.permissions, sso: s.sso, pwdUpdateRequired: s.pwdUpdateRequired }, { contentType: type });
       return true;
     }
-    d.sessions.revokeId(s.id);
-    sendJson(x, 200, v.body, type);
+    await d.sessions.revokeKey(s.key);
+    sendJson(x, 200, v.body, { contentType: type });
     return true;
   }
   // Never send a client's token upstream: ask Ceph with one it surely refuses, for its own answer.
   const v = await d.cephAuth.check(rt, 'invalid');
-  sendJson(x, 200, v.kind === 'invalid' ? v.body : { login_url: '#/login' }, type);
+  sendJson(x, 200, v.kind === 'invalid' ? v.body : { login_url: '#/login' }, { contentType: type });
   return true;
 }

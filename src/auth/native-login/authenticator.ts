@@ -6,7 +6,7 @@ import { GatewayError } from '../../core/errors.ts';
 import type { AuthInput, AuthResult, Principal } from '../../core/principal.ts';
 import { challenge, type DetectingAuthenticator } from '../chain.ts';
 import { readAuthorization } from '../credentials.ts';
-import { isNativeToken, type NativeSession, type NativeSessionStore } from './sessions.ts';
+import { isNativeToken, type NativeSession, type NativeSessionStore, sessionKeyOf } from './sessions.ts';
 
 /** The principal id of a Ceph user logged in through the gateway. */
 export const nativePrincipalId = (cluster: string, username: string): string => `ceph:${cluster}/${username}`;
@@ -35,6 +35,8 @@ export interface NativeAuthDeps {
   /** Enabled clusters and their configuration (groups mapping). */
   readonly clusters: ReadonlyMap<string, NativeLoginConfig>;
   readonly defaultCluster: string;
+  /** A revocation could not be written (the session then lapses at its expiry or fails at Ceph again). */
+  readonly onRevokeError?: (err: unknown) => void;
 }
 
 function presentedNativeToken(input: AuthInput): string | null {
@@ -43,19 +45,16 @@ function presentedNativeToken(input: AuthInput): string | null {
 }
 
 export function createNativeAuth(deps: NativeAuthDeps): NativeAuth {
-  // Which session a principal object stands for: nothing about the session leaves this module.
-  const sessionOf = new WeakMap<Principal, string>();
-  // One principal object per session, so repeated requests hand the pipeline the same object.
-  const principals = new Map<string, { principal: Principal; groupsKey: string }>();
+  // The session a principal was authenticated with, read from the shared store by this very request:
+  // the upstream forwards with its Ceph token, and nothing about the session leaves this module.
+  const sessionOf = new WeakMap<Principal, { readonly session: NativeSession; revoked: boolean }>();
+  // Revocations this instance started and has not finished writing: a request with that token waits for
+  // them, so "Ceph refused the token" ends the session here at once, not one database round trip later.
+  const revoking = new Map<string, Promise<void>>();
 
   function principalOf(s: NativeSession): Principal {
     const cfg = deps.clusters.get(s.cluster);
     const groups = cfg?.groups[s.username] ?? cfg?.default_groups ?? ['ceph-native'];
-    const groupsKey = groups.join('\u0000');
-    const cached = principals.get(s.id);
-    if (cached !== undefined && cached.groupsKey === groupsKey) return cached.principal;
-    // Entries of ended sessions linger until this bound; a fresh object per session is cheap.
-    if (principals.size > 10_000) principals.clear();
     const principal: Principal = {
       id: nativePrincipalId(s.cluster, s.username),
       name: s.username,
@@ -67,9 +66,16 @@ export function createNativeAuth(deps: NativeAuthDeps): NativeAuth {
       claims: {},
       cephUser: s.username,
     };
-    principals.set(s.id, { principal, groupsKey });
-    sessionOf.set(principal, s.id);
+    sessionOf.set(principal, { session: s, revoked: false });
     return principal;
+  }
+
+  function revoke(key: string): void {
+    const p = deps.sessions
+      .revokeKey(key)
+      .catch((err: unknown) => deps.onRevokeError?.(err))
+      .finally(() => revoking.delete(key));
+    revoking.set(key, p);
   }
 
   const invalid = (detail: string): AuthResult => ({ kind: 'fail', code: 'invalid_token', detail });
@@ -80,7 +86,8 @@ export function createNativeAuth(deps: NativeAuthDeps): NativeAuth {
     async authenticate(input) {
       const token = presentedNativeToken(input);
       if (token === null) return { kind: 'skip' };
-      const s = deps.sessions.get(token);
+      if (revoking.size > 0) await revoking.get(sessionKeyOf(token));
+      const s = await deps.sessions.get(token);
       if (s === null) return invalid('The access token is invalid.');
       // A token names one cluster: Ceph tokens are signed per cluster, and a service account must never
       // stand in for a user on another one.
@@ -92,12 +99,19 @@ export function createNativeAuth(deps: NativeAuthDeps): NativeAuth {
   return {
     authenticator,
     credentialFor(principal, cluster) {
-      const id = sessionOf.get(principal);
-      const s = id === undefined ? null : deps.sessions.byId(id);
-      if (s === null) throw new GatewayError(401, 'invalid_token', 'The Ceph-native session has ended; log in again.', { headers: challenge('invalid_token') });
+      const held = sessionOf.get(principal);
+      if (held === undefined || held.revoked)
+        throw new GatewayError(401, 'invalid_token', 'The Ceph-native session has ended; log in again.', { headers: challenge('invalid_token') });
+      const s = held.session;
       if (s.cluster !== cluster)
         throw new GatewayError(401, 'invalid_token', 'The access token was issued for another cluster.', { headers: challenge('invalid_token') });
-      return { token: s.cephToken, rejected: () => deps.sessions.revokeId(s.id) };
+      return {
+        token: s.cephToken,
+        rejected: () => {
+          held.revoked = true;
+          revoke(s.key);
+        },
+      };
     },
     excludingNativeTokens(a) {
       return {

@@ -7,6 +7,7 @@ import type { NativeLoginConfig } from '../../config/native-login.ts';
 import type { AuditSink } from '../../core/audit.ts';
 import type { LocalAnswer } from '../../core/exchange.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { Database } from '../../db/database.ts';
 import { createNativeLoginAnswers } from './answers.ts';
 import { createNativeAuth, type NativeAuth } from './authenticator.ts';
 import { type CephAuth, createCephAuth } from './ceph-auth.ts';
@@ -28,6 +29,10 @@ export interface NativeLoginOptions {
   readonly forward: ForwardFn;
   readonly audit: AuditSink;
   readonly log: Logger;
+  /** The gateway database: sessions and failure counters are shared through it by every instance. */
+  readonly database: Database;
+  /** The sessions key (identity.sessions.encryption_key): seals the users' Ceph tokens at rest. */
+  readonly sealKey: Buffer;
   readonly now?: () => Date;
   /** For tests: the Ceph auth calls. */
   readonly cephAuth?: CephAuth;
@@ -39,7 +44,7 @@ export interface NativeLogin extends NativeAuth {
   /** The pipeline's local answers for Auth.create, Auth.logout and Auth.check (core/exchange.ts). */
   readonly answers: ReadonlyMap<string, LocalAnswer>;
   readonly sessions: NativeSessionStore;
-  /** One per enabled cluster, keyed `<cluster>/<user>` inside. */
+  /** One per enabled cluster (counters keyed by user and client address inside). */
   readonly limiters: ReadonlyMap<string, LoginLimiter>;
 }
 
@@ -48,23 +53,23 @@ export function createNativeLogin(o: NativeLoginOptions): NativeLogin {
   const clusters = new Map<string, NativeLoginConfig>();
   for (const c of o.clusters) if (c.native_login?.enabled === true) clusters.set(c.name, c.native_login);
   const maxSessions = Math.max(1, ...[...clusters.values()].map((c) => c.max_sessions));
-  const sessions = createNativeSessionStore({ maxSessions, now: () => now().getTime() });
+  const sessions = createNativeSessionStore({ db: o.database.db, sealKey: o.sealKey, maxSessions, now: () => now().getTime() });
   const limiters = new Map<string, LoginLimiter>();
   for (const [name, c] of clusters) {
-    limiters.set(
-      name,
-      createLoginLimiter(
-        {
-          maxFailuresPerUser: c.max_failures_per_user,
-          maxFailuresPerClient: c.max_failures_per_client,
-          windowMs: c.failure_window_seconds * 1000,
-          maxConsecutiveFailures: c.max_consecutive_failures,
-        },
-        () => now().getTime(),
-      ),
-    );
+    const policy = {
+      maxFailuresPerUser: c.max_failures_per_user,
+      maxFailuresPerClient: c.max_failures_per_client,
+      windowMs: c.failure_window_seconds * 1000,
+      maxConsecutiveFailures: c.max_consecutive_failures,
+    };
+    limiters.set(name, createLoginLimiter({ database: o.database, cluster: name, policy, now: () => now().getTime() }));
   }
-  const auth = createNativeAuth({ sessions, clusters, defaultCluster: o.defaultCluster });
+  const auth = createNativeAuth({
+    sessions,
+    clusters,
+    defaultCluster: o.defaultCluster,
+    onRevokeError: (err) => o.log.warn({ err }, 'native session revocation not written; it lapses at its expiry'),
+  });
   const answers = createNativeLoginAnswers({
     clusters,
     runtime: o.runtime,

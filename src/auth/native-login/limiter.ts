@@ -1,132 +1,123 @@
-// Brute-force guard for Ceph-native logins: nothing the gateway forwards may lock a Ceph account, which
-// Ceph disables after 10 failed logins in a row (docs/ceph-facts.md "Login and tokens"). Pure bookkeeping, no I/O.
-//
-// Attempts in flight count as failures until they are settled, so a burst of concurrent wrong passwords
-// cannot slip past the limit before the first answer arrives.
+// Brute-force guard for Ceph-native logins, shared by every gateway instance: the counters of a user and
+// of a client address live in `native_login_counters`, and each admission or verdict changes both rows
+// under their row locks in one transaction. So 10 wrong passwords spread over any number of instances
+// are counted as 10, and a concurrent burst cannot pass a limit (in-flight attempts count). The rules
+// themselves are pure (limiter-rules.ts).
 
-export interface LimiterPolicy {
-  readonly maxFailuresPerUser: number;
-  readonly maxFailuresPerClient: number;
-  readonly windowMs: number;
-  readonly maxConsecutiveFailures: number;
-}
+import { randomUUID } from 'node:crypto';
+import { eq, inArray } from 'drizzle-orm';
+import type { Database, Db } from '../../db/database.ts';
+import { nativeLoginCounters } from '../../db/schema.ts';
+import { type Counters, emptyCounters, isEmpty, judge, type LimiterPolicy, prune, type Refusal, settle, type Verdict } from './limiter-rules.ts';
 
-export type Admission =
-  | { readonly ok: true; readonly attempt: Attempt }
-  | { readonly ok: false; readonly reason: 'user' | 'client' | 'consecutive'; readonly retryAfterS: number };
+export type { LimiterPolicy } from './limiter-rules.ts';
+
+export type Admission = { readonly ok: true; readonly attempt: Attempt } | ({ readonly ok: false } & Refusal);
 
 export interface Attempt {
   /** Ceph accepted the password: the user's consecutive count is reset (as Ceph resets its own). */
-  succeeded(): void;
+  succeeded(): Promise<void>;
   /** Ceph refused the password (400 invalid_credentials): counts towards every limit. */
-  failed(): void;
+  failed(): Promise<void>;
   /** No verdict (Ceph unreachable, 5xx): releases the reservation without counting. */
-  abandoned(): void;
-}
-
-interface Counter {
-  failures: number[]; // timestamps (ms) within the window
-  inflight: number;
-  consecutive: number;
+  abandoned(): Promise<void>;
 }
 
 export interface LoginLimiter {
-  admit(userKey: string, clientKey: string): Admission;
-  /** Forget a user's consecutive failures (an administrator re-enabled or reset the account in Ceph). */
-  reset(userKey: string): void;
+  /** Reserves an attempt for `user` from `client`, or refuses. Throws when the database cannot be reached (fail closed). */
+  admit(user: string, client: string): Promise<Admission>;
+  /** Forget a user's failures (an administrator re-enabled or reset the account in Ceph). */
+  reset(user: string): Promise<void>;
   /** Current figures, for tests and diagnostics. */
-  peek(userKey: string): { failures: number; inflight: number; consecutive: number };
+  peek(user: string): Promise<{ failures: number; inflight: number; consecutive: number }>;
 }
 
-const SWEEP_ABOVE = 10_000;
+export interface LoginLimiterOptions {
+  readonly database: Database;
+  /** Distinguishes clusters: each has its own policy and counters. */
+  readonly cluster: string;
+  readonly policy: LimiterPolicy;
+  readonly now?: () => number;
+}
 
-export function createLoginLimiter(policy: LimiterPolicy, now: () => number = Date.now): LoginLimiter {
-  const users = new Map<string, Counter>();
-  const clients = new Map<string, Counter>();
+const userKey = (cluster: string, user: string) => `user:${cluster}/${user}`;
+const clientKey = (cluster: string, client: string) => `client:${cluster}/${client}`;
 
-  const counter = (m: Map<string, Counter>, key: string): Counter => {
-    let c = m.get(key);
-    if (c === undefined) {
-      c = { failures: [], inflight: 0, consecutive: 0 };
-      m.set(key, c);
-    }
-    return c;
+/** Both rows, created when missing and locked in key order (two transactions never wait on each other crosswise). */
+async function lockPair(tx: Db, keys: readonly [string, string], t: number): Promise<[Counters, Counters]> {
+  const sorted = [...keys].sort();
+  await tx
+    .insert(nativeLoginCounters)
+    .values(sorted.map((key) => ({ key, updatedAt: new Date(t) })))
+    .onConflictDoNothing();
+  const rows = await tx.select().from(nativeLoginCounters).where(inArray(nativeLoginCounters.key, sorted)).orderBy(nativeLoginCounters.key).for('update');
+  const of = (key: string): Counters => {
+    const r = rows.find((x) => x.key === key);
+    return r === undefined ? emptyCounters() : { failures: [...r.failures], pending: { ...r.pending }, consecutive: r.consecutive };
   };
-  const prune = (c: Counter, t: number) => {
-    while (c.failures.length > 0 && (c.failures[0] as number) <= t - policy.windowMs) c.failures.shift();
-  };
-  const retryAfter = (c: Counter, t: number): number => {
-    const oldest = c.failures[0];
-    return oldest === undefined ? 1 : Math.max(1, Math.ceil((oldest + policy.windowMs - t) / 1000));
-  };
-  const gc = (m: Map<string, Counter>, key: string, c: Counter) => {
-    if (c.failures.length === 0 && c.inflight === 0 && c.consecutive === 0) m.delete(key);
-  };
+  return [of(keys[0]), of(keys[1])];
+}
+
+async function store(tx: Db, key: string, c: Counters, t: number): Promise<void> {
+  if (isEmpty(c)) {
+    await tx.delete(nativeLoginCounters).where(eq(nativeLoginCounters.key, key));
+    return;
+  }
+  await tx
+    .update(nativeLoginCounters)
+    .set({ failures: c.failures, pending: c.pending, consecutive: c.consecutive, updatedAt: new Date(t) })
+    .where(eq(nativeLoginCounters.key, key));
+}
+
+export function createLoginLimiter(o: LoginLimiterOptions): LoginLimiter {
+  const now = o.now ?? Date.now;
+  const { database, policy } = o;
+
+  /** Runs `change` on the pair's counters under their locks and writes them back. */
+  const withPair = <T>(keys: readonly [string, string], change: (u: Counters, c: Counters, t: number) => T): Promise<T> =>
+    database.transaction(async (tx) => {
+      const t = now();
+      const [u, c] = await lockPair(tx, keys, t);
+      prune(u, policy, t);
+      prune(c, policy, t);
+      const out = change(u, c, t);
+      await store(tx, keys[0], u, t);
+      await store(tx, keys[1], c, t);
+      return out;
+    });
 
   return {
-    admit(userKey, clientKey) {
-      const t = now();
-      // Keys of clients and users that stopped trying would pile up: sweep the stale ones now and then.
-      if (users.size + clients.size > SWEEP_ABOVE) {
-        for (const m of [users, clients]) {
-          for (const [k, c] of m) {
-            prune(c, t);
-            gc(m, k, c);
-          }
+    async admit(user, client) {
+      const keys = [userKey(o.cluster, user), clientKey(o.cluster, client)] as const;
+      const id = randomUUID();
+      const refusal = await withPair(keys, (u, c, t) => {
+        const r = judge(u, c, policy, t);
+        if (r === null) {
+          u.pending[id] = t;
+          c.pending[id] = t;
         }
-      }
-      const u = counter(users, userKey);
-      const cl = counter(clients, clientKey);
-      prune(u, t);
-      prune(cl, t);
-      // Never decays: only a success resets Ceph's counter, so only a success resets ours.
-      if (u.consecutive + u.inflight >= policy.maxConsecutiveFailures)
-        return { ok: false, reason: 'consecutive', retryAfterS: Math.ceil(policy.windowMs / 1000) };
-      if (u.failures.length + u.inflight >= policy.maxFailuresPerUser) return { ok: false, reason: 'user', retryAfterS: retryAfter(u, t) };
-      if (cl.failures.length + cl.inflight >= policy.maxFailuresPerClient) return { ok: false, reason: 'client', retryAfterS: retryAfter(cl, t) };
-      u.inflight++;
-      cl.inflight++;
+        return r;
+      });
+      if (refusal !== null) return { ok: false, ...refusal };
       let settled = false;
-      const settle = (f: () => void) => {
+      const finish = async (verdict: Verdict) => {
         if (settled) return;
         settled = true;
-        u.inflight--;
-        cl.inflight--;
-        f();
-        gc(users, userKey, u);
-        gc(clients, clientKey, cl);
+        await withPair(keys, (u, c, t) => settle(u, c, id, verdict, t));
       };
-      return {
-        ok: true,
-        attempt: {
-          succeeded: () =>
-            settle(() => {
-              u.consecutive = 0;
-              u.failures = [];
-            }),
-          failed: () =>
-            settle(() => {
-              const at = now();
-              u.failures.push(at);
-              cl.failures.push(at);
-              u.consecutive++;
-            }),
-          abandoned: () => settle(() => {}),
-        },
-      };
+      return { ok: true, attempt: { succeeded: () => finish('succeeded'), failed: () => finish('failed'), abandoned: () => finish('abandoned') } };
     },
-    reset(userKey) {
-      const u = users.get(userKey);
-      if (u === undefined) return;
-      u.consecutive = 0;
-      u.failures = [];
-      gc(users, userKey, u);
+    async reset(user) {
+      await database.db.delete(nativeLoginCounters).where(eq(nativeLoginCounters.key, userKey(o.cluster, user)));
     },
-    peek(userKey) {
-      const u = users.get(userKey);
-      if (u === undefined) return { failures: 0, inflight: 0, consecutive: 0 };
-      prune(u, now());
-      return { failures: u.failures.length, inflight: u.inflight, consecutive: u.consecutive };
+    async peek(user) {
+      const rows = await database.db
+        .select()
+        .from(nativeLoginCounters)
+        .where(eq(nativeLoginCounters.key, userKey(o.cluster, user)));
+      const c: Counters = rows[0] === undefined ? emptyCounters() : { failures: rows[0].failures, pending: rows[0].pending, consecutive: rows[0].consecutive };
+      prune(c, policy, now());
+      return { failures: c.failures.length, inflight: Object.keys(c.pending).length, consecutive: c.consecutive };
     },
   };
 }

@@ -1,18 +1,27 @@
-// Server-side sessions of Ceph-native logins: gateway token -> the user's own Ceph token. In memory, keyed
-// by the SHA-256 of the gateway token (a heap dump or log of keys never yields a usable token).
+// Server-side sessions of Ceph-native logins: gateway token -> the user's own Ceph token, in the
+// `native_sessions` table, so a token issued by one gateway instance works on every other one and a
+// logout anywhere ends it everywhere (on the next request: no instance caches a session).
 //
-// Several gateway instances do not share this map: put them behind sticky sessions, or let clients log in
-// again when they reach another instance (the Ceph answer is then 401 invalid_token, as for an expired one).
+// A row is keyed by the SHA-256 of the gateway token (a copy of the table never yields a usable token),
+// and the Ceph token in it is sealed (AES-256-GCM) with the sessions key, bound to that row, exactly as
+// browser refresh tokens are (auth/browser/seal.ts). A row sealed with another key (an instance started
+// without the shared key) reads as no session: refused, never decrypted into garbage.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { and, desc, eq, gt, inArray, lte } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
+import type { Db } from '../../db/database.ts';
+import { type NativeSessionRow, nativeSessions } from '../../db/schema.ts';
+import { seal, unseal } from '../browser/seal.ts';
 
 /** Gateway tokens start with this, so the chain routes them here and not to the JWT authenticator. */
 export const NATIVE_TOKEN_PREFIX = 'cgn_';
 const TOKEN_SHAPE = /^cgn_[A-Za-z0-9_-]{43}$/;
 
 export interface NativeSession {
-  /** First 12 hex of the token hash: safe to log, names the session. */
+  /** The SHA-256 hex of the gateway token: the row key (never the token). */
+  readonly key: string;
+  /** First 12 hex of the key: safe to log, names the session. */
   readonly id: string;
   readonly cluster: string;
   readonly username: string;
@@ -27,25 +36,37 @@ export interface NativeSession {
   readonly pwdUpdateRequired: boolean;
 }
 
-export type NewSession = Omit<NativeSession, 'id' | 'createdAt' | 'expiresAt'>;
+export type NewSession = Omit<NativeSession, 'key' | 'id' | 'createdAt' | 'expiresAt'>;
 
 export interface NativeSessionStore {
   /** Stores the session and returns the gateway token, the only copy of which goes to the client. */
-  create(s: NewSession, ttlMs: number): { token: string; session: NativeSession };
-  /** The live session of a gateway token, or null (unknown, malformed, expired or revoked). */
-  get(token: string): NativeSession | null;
+  create(s: NewSession, ttlMs: number): Promise<{ token: string; session: NativeSession }>;
+  /** The live session of a gateway token, or null (unknown, malformed, expired, revoked, or sealed with another key). */
+  get(token: string): Promise<NativeSession | null>;
   /** Revokes the session of a token; returns it when it was live. */
-  revoke(token: string): NativeSession | null;
-  /** The live session with this id, or null. */
-  byId(id: string): NativeSession | null;
-  /** Revokes by session id (Ceph refused its token: the session cannot come back without a password). */
-  revokeId(id: string): void;
-  readonly size: number;
+  revoke(token: string): Promise<NativeSession | null>;
+  /** Revokes by key (Ceph refused its token: the session cannot come back without a password). */
+  revokeKey(key: string): Promise<void>;
+}
+
+export interface NativeSessionStoreOptions {
+  readonly db: Db;
+  /** The sessions key (identity.sessions.encryption_key), 32 bytes. */
+  readonly sealKey: Buffer;
+  /** Live sessions kept; beyond it the oldest are ended (config native_login.max_sessions). */
+  readonly maxSessions: number;
+  readonly now?: () => number;
 }
 
 export const isNativeToken = (token: string): boolean => token.startsWith(NATIVE_TOKEN_PREFIX);
 
 const hashOf = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+/** The row key of a gateway token. */
+export const sessionKeyOf = hashOf;
+
+/** Associated data of a sealed Ceph token: the ciphertext is only valid in its own row. */
+const aadOf = (key: string): string => `cephgate-native-v1:${key}`;
 
 /** The Ceph token's own expiry (ms), or null when it is not a readable JWT. */
 export function cephTokenExpiry(cephToken: string): number | null {
@@ -57,74 +78,82 @@ export function cephTokenExpiry(cephToken: string): number | null {
   }
 }
 
-export function createNativeSessionStore(opts: { maxSessions: number; now?: () => number }): NativeSessionStore {
-  const now = opts.now ?? Date.now;
-  // Insertion order = creation order, so the first key is the oldest (evicted beyond maxSessions).
-  const byHash = new Map<string, NativeSession>();
-  const hashById = new Map<string, string>();
+export function createNativeSessionStore(o: NativeSessionStoreOptions): NativeSessionStore {
+  const now = o.now ?? Date.now;
+  const { db } = o;
 
-  const drop = (hash: string) => {
-    const s = byHash.get(hash);
-    if (s === undefined) return null;
-    byHash.delete(hash);
-    hashById.delete(s.id);
-    return s;
+  const open = (row: NativeSessionRow): NativeSession | null => {
+    const cephToken = unseal(o.sealKey, row.cephTokenEnc, aadOf(row.key));
+    if (cephToken === null) return null;
+    return {
+      key: row.key,
+      id: row.key.slice(0, 12),
+      cluster: row.cluster,
+      username: row.username,
+      cephToken,
+      createdAt: row.createdAt.getTime(),
+      expiresAt: row.expiresAt.getTime(),
+      permissions: row.permissions,
+      pwdExpirationDate: row.pwdExpirationDate,
+      sso: row.sso,
+      pwdUpdateRequired: row.pwdUpdateRequired,
+    };
+  };
+
+  const live = async (key: string): Promise<NativeSession | null> => {
+    const rows = await db
+      .select()
+      .from(nativeSessions)
+      .where(and(eq(nativeSessions.key, key), gt(nativeSessions.expiresAt, new Date(now()))))
+      .limit(1);
+    return rows[0] === undefined ? null : open(rows[0]);
+  };
+
+  /** Expired rows, and the oldest beyond max_sessions: logins are rare (each costs a Ceph login), so at each one. */
+  const sweep = async (t: number): Promise<void> => {
+    await db.delete(nativeSessions).where(lte(nativeSessions.expiresAt, new Date(t)));
+    const newest = db.select({ key: nativeSessions.key }).from(nativeSessions).orderBy(desc(nativeSessions.createdAt)).offset(o.maxSessions);
+    await db.delete(nativeSessions).where(inArray(nativeSessions.key, newest));
   };
 
   return {
-    create(fields, ttlMs) {
+    async create(fields, ttlMs) {
       const token = NATIVE_TOKEN_PREFIX + randomBytes(32).toString('base64url');
-      const hash = hashOf(token);
+      const key = hashOf(token);
       const t = now();
       // A gateway token never outlives the Ceph token behind it: there is no password to log in again.
       const cephExp = cephTokenExpiry(fields.cephToken);
-      const session: NativeSession = { ...fields, id: hash.slice(0, 12), createdAt: t, expiresAt: Math.min(t + ttlMs, cephExp ?? Number.POSITIVE_INFINITY) };
-      byHash.set(hash, session);
-      hashById.set(session.id, hash);
-      // Expired sessions nobody asks for again: sessions are roughly in expiry order, drop them from the front.
-      for (const [h, old] of byHash) {
-        if (t < old.expiresAt) break;
-        drop(h);
-      }
-      while (byHash.size > opts.maxSessions) {
-        const oldest = byHash.keys().next().value;
-        if (oldest === undefined) break;
-        drop(oldest);
-      }
-      return { token, session };
+      const expiresAt = Math.min(t + ttlMs, cephExp ?? Number.POSITIVE_INFINITY);
+      await db.insert(nativeSessions).values({
+        key,
+        cluster: fields.cluster,
+        username: fields.username,
+        cephTokenEnc: seal(o.sealKey, fields.cephToken, aadOf(key)),
+        permissions: fields.permissions as Record<string, string[]>,
+        pwdExpirationDate: fields.pwdExpirationDate,
+        sso: fields.sso,
+        pwdUpdateRequired: fields.pwdUpdateRequired,
+        createdAt: new Date(t),
+        expiresAt: new Date(expiresAt),
+      });
+      await sweep(t);
+      return { token, session: { ...fields, key, id: key.slice(0, 12), createdAt: t, expiresAt } };
     },
-    get(token) {
+    async get(token) {
       if (!TOKEN_SHAPE.test(token)) return null;
-      const hash = hashOf(token);
-      const s = byHash.get(hash);
-      if (s === undefined) return null;
-      if (now() >= s.expiresAt) {
-        drop(hash);
-        return null;
-      }
-      return s;
+      return live(hashOf(token));
     },
-    revoke(token) {
+    async revoke(token) {
       if (!TOKEN_SHAPE.test(token)) return null;
-      const s = drop(hashOf(token));
-      return s !== null && now() < s.expiresAt ? s : null;
+      const rows = await db
+        .delete(nativeSessions)
+        .where(eq(nativeSessions.key, hashOf(token)))
+        .returning();
+      const row = rows[0];
+      return row === undefined || row.expiresAt.getTime() <= now() ? null : open(row);
     },
-    byId(id) {
-      const hash = hashById.get(id);
-      const s = hash === undefined ? undefined : byHash.get(hash);
-      if (s === undefined || hash === undefined) return null;
-      if (now() >= s.expiresAt) {
-        drop(hash);
-        return null;
-      }
-      return s;
-    },
-    revokeId(id) {
-      const hash = hashById.get(id);
-      if (hash !== undefined) drop(hash);
-    },
-    get size() {
-      return byHash.size;
+    async revokeKey(key) {
+      await db.delete(nativeSessions).where(eq(nativeSessions.key, key));
     },
   };
 }
