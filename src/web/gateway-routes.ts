@@ -73,8 +73,9 @@ export function mountGatewayRoutes(app: Hono<AppEnv>, g: GatewayRoutesDeps): voi
     c.header('Cache-Control', 'no-store');
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('X-Frame-Options', 'DENY');
-    c.header('Referrer-Policy', 'no-referrer');
-    // Pages set their own policy (web/pages/assets.ts: hashed style and script); everything else renders nothing.
+    // Pages set their own (web/pages/respond.ts): a CSP with their hashed style and script, and a
+    // same-origin referrer policy so their forms carry a real Origin for the CSRF check.
+    if (!c.res.headers.has('Referrer-Policy')) c.header('Referrer-Policy', 'no-referrer');
     if (!c.res.headers.has('Content-Security-Policy')) c.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
   });
 

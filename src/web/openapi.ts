@@ -200,6 +200,15 @@ function loginPaths(): Json {
   };
 }
 
+const landing = (id: string) =>
+  op({
+    id,
+    summary: 'Start page: who you are, what you may do, where to go',
+    description: 'Without a valid credential a browser gets the "Sign in with <IdP>" page (401). The same page is served at /gateway and /gateway/.',
+    tag: 'pages',
+    responses: { ...pageOk('The start page'), '401': { description: 'The sign-in page', content: { ...html, ...json(ref('Error')) } }, ...errors([400]) },
+  });
+
 function pagePaths(): Json {
   const viewerParams = [
     ...AUDIT_FILTER_PARAMETERS.filter((p) => !['route', 'param'].includes(p.name)).map((p) =>
@@ -208,18 +217,8 @@ function pagePaths(): Json {
     query('cursor', 'the page after this cursor', { type: 'string' }),
   ];
   return {
-    '/gateway': {
-      get: op({ id: 'gatewayRoot', summary: 'Redirects to /gateway/', tag: 'pages', auth: false, responses: { '308': redirect('To /gateway/') } }),
-    },
-    '/gateway/': {
-      get: op({
-        id: 'landingPage',
-        summary: 'Start page: who you are, what you may do, where to go',
-        description: 'Without a valid credential a browser gets the "Sign in with <IdP>" page (401).',
-        tag: 'pages',
-        responses: { ...pageOk('The start page'), '401': { description: 'The sign-in page', content: { ...html, ...json(ref('Error')) } }, ...errors([400]) },
-      }),
-    },
+    '/gateway': { get: landing('landingPage') },
+    '/gateway/': { get: landing('landingPageSlash') },
     '/gateway/audit': {
       get: op({
         id: 'auditViewer',

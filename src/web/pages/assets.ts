@@ -18,6 +18,7 @@ h1{font-size:1.35rem;margin:.2rem 0 1rem}
 h2{font-size:1.05rem;margin:1.4rem 0 .6rem}
 a{color:var(--accent)}
 .card{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:1rem 1.2rem;margin-bottom:1rem}
+.card>h2:first-child{margin-top:0}
 .muted{color:var(--muted)}
 .mono,code,pre,td.mono{font-family:var(--mono);font-size:12.5px}
 code{overflow-wrap:anywhere}

@@ -79,7 +79,7 @@ export function ErrorPage(p: ErrorPageProps) {
         ) : null}
         {p.code === 'csrf_failed' ? <p class="muted">Reload the page you came from and try again.</p> : null}
         <p>
-          <a href="/gateway/">Back to the start page</a>
+          <a href="/gateway">Back to the start page</a>
         </p>
       </div>
     </Frame>

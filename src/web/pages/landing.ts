@@ -35,7 +35,8 @@ async function credentialOf(deps: PagesDeps, c: Context<AppEnv>, p: Principal): 
       const s = await deps.session(c.get('state').headers, p);
       return {
         kind: 'session',
-        idpName: deps.options.idpName ?? null,
+        // Without a configured name, the issuer the session's principal comes from (`<issuer>#<subject>`).
+        idpName: deps.options.idpName ?? p.id.slice(0, p.id.lastIndexOf('#')),
         startedAt: s?.createdAt.toISOString() ?? null,
         expiresAt: s?.expiresAt.toISOString() ?? null,
       };

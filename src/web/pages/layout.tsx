@@ -35,7 +35,7 @@ export function Frame(props: FrameProps) {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content="same-origin" />
         {props.refreshSeconds === undefined ? null : <meta http-equiv="refresh" content={String(props.refreshSeconds)} />}
         <title>{`${props.title} · cephgate`}</title>
         <style dangerouslySetInnerHTML={{ __html: STYLE }} />
@@ -43,7 +43,7 @@ export function Frame(props: FrameProps) {
       <body>
         <header class="top">
           <span class="brand">cephgate</span>
-          <NavLink href="/gateway/" here={props.nav === 'home'}>
+          <NavLink href="/gateway" here={props.nav === 'home'}>
             Home
           </NavLink>
           {props.auditLinks ? (

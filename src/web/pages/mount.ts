@@ -14,11 +14,15 @@ import { createViewerHandler } from './viewer.ts';
 
 export function mountPages(app: Hono<AppEnv>, deps: PagesDeps): void {
   const errors = htmlErrors(deps);
+  app.use('/gateway', errors);
   app.use('/gateway/', errors);
   app.use('/gateway/audit/*', errors);
-  // The start page lives at /gateway/; the bare prefix is a link people type.
-  app.get('/gateway', (c) => c.redirect('/gateway/', 308));
-  app.get('/gateway/', createLandingHandler(deps));
+  // The start page is /gateway/, and /gateway too: the request-target parser (intake/request-target.ts)
+  // refuses a trailing slash everywhere but `/` and `/clusters/<name>/`, so until it also takes
+  // `/gateway/`, the pages link to /gateway.
+  const landing = createLandingHandler(deps);
+  app.get('/gateway', landing);
+  app.get('/gateway/', landing);
   app.get('/gateway/audit', createViewerHandler(deps));
   app.get('/gateway/audit/record/:id', createRecordHandler(deps));
   app.get('/gateway/audit/summary', createSummaryHandler(deps));

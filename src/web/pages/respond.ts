@@ -12,6 +12,9 @@ export async function page(c: Context<AppEnv>, node: JSX.Element, status = 200, 
     ...headers,
     'Content-Type': 'text/html; charset=utf-8',
     'Content-Security-Policy': PAGE_CSP,
+    // Not no-referrer: with it, browsers send `Origin: null` on form posts and the CSRF check (which
+    // wants this origin) refuses the page's own forms. same-origin sends nothing to other sites.
+    'Referrer-Policy': 'same-origin',
   });
 }
 

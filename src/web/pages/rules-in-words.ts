@@ -83,7 +83,8 @@ function conditionWords(c: CompiledCondition, effect: 'allow' | 'deny'): string 
 
 export function ruleInWords(rule: CompiledRule): RuleInWords {
   const details: string[] = [rule.routes.map(routeWords).join('; ')];
-  details.push(rule.methods === null ? 'any method' : `methods ${[...rule.methods].join(', ')}`);
+  // The gateway's own operations are decided whatever the HTTP method: naming one would mislead.
+  if (!rule.routes.every((r) => r.startsWith('Gateway.'))) details.push(rule.methods === null ? 'any method' : `methods ${[...rule.methods].join(', ')}`);
   if (rule.clusters !== null) details.push(`on cluster ${[...rule.clusters].join(', ')}`);
   for (const c of rule.conditions) details.push(conditionWords(c, rule.effect));
   if (rule.cephAccount !== null) details.push(`served by the Ceph account ${rule.cephAccount}`);
