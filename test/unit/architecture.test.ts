@@ -16,6 +16,7 @@ const FLOORS: Record<string, number> = {
   intake: 2,
   proxy: 2,
   telemetry: 2,
+  limits: 2,
   ceph: 3,
   policy: 4,
   audit: 4,
