@@ -141,7 +141,11 @@ async function eventAt(db: Db, seq: number): Promise<EventAt | null> {
  * proves the record is consistent with its neighbours, not the whole chain (that is verifyChain).
  */
 export async function recordPlace(db: Db, intent: typeof auditIntents.$inferSelect, outcome: typeof auditOutcomes.$inferSelect | null): Promise<RecordPlace> {
-  const place = async (kind: 'intent' | 'outcome', row: { seq: number; prevHash: string; hash: string }, content: Record<string, unknown>): Promise<EventPlace> => {
+  const place = async (
+    kind: 'intent' | 'outcome',
+    row: { seq: number; prevHash: string; hash: string },
+    content: Record<string, unknown>,
+  ): Promise<EventPlace> => {
     const [before, after] = await Promise.all([row.seq > 1 ? eventAt(db, row.seq - 1) : null, eventAt(db, row.seq + 1)]);
     return {
       kind,
