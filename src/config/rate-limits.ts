@@ -4,6 +4,8 @@
 
 import { z } from 'zod';
 
+const storeSchema = z.enum(['database', 'memory']);
+
 const policyName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, . _ - only (it is sent in RateLimit-Policy)');
 
 /** `requests` per `window_seconds`, one fixed window per counter. */
@@ -38,6 +40,8 @@ export const rateLimitRuleSchema = z
      * matching callers together, per cluster) or `rule` (all matching callers together).
      */
     per: z.enum(['principal', 'group', 'api_key', 'cluster', 'rule']).default('principal'),
+    /** This rule's counters' store (default `rate_limits.store`): `database` suits low-rate budgets that must be exact across instances, e.g. mutations. */
+    store: storeSchema.optional(),
     /** Budget of GET/HEAD requests (omitted = reads are not limited by this rule). */
     reads: budgetSchema.optional(),
     /** Budget of POST/PUT/PATCH/DELETE requests (omitted = mutations are not limited by this rule). */
@@ -55,6 +59,8 @@ export const clusterBudgetSchema = z
     queue_ms: z.number().int().min(0).max(10_000).default(250),
     /** Requests waiting at once on one instance; beyond it they are refused at once. */
     max_queue: z.number().int().min(0).default(1000),
+    /** This budget's store (default `rate_limits.store`). Every request spends it: `memory` (each instance its share) keeps it cheap. */
+    store: storeSchema.optional(),
     /** Status of a refusal: 503 (the cluster is saturated, nobody's fault) or 429. */
     status: z.union([z.literal(503), z.literal(429)]).default(503),
   })
@@ -64,10 +70,13 @@ export const rateLimitsConfigSchema = z
   .object({
     enabled: z.boolean().default(false),
     /**
-     * `database`: counters in the gateway database, exact across every instance (one upsert per counter
-     * and request). `memory`: counters in each instance, each enforcing its share (budget / `instances`).
+     * Where counters live, unless a rule or budget says otherwise. `memory`: in each instance, each
+     * enforcing its share (budget / `instances`): ~0.05 ms a check. `database`: in the gateway database,
+     * exact across every instance, but one upsert per counter and request (1-5 ms and a few thousand per
+     * second at most on the test machine: bench/rate-limit-store.ts, docs/deployment.md). With PGlite
+     * (one process) memory is exact.
      */
-    store: z.enum(['database', 'memory']).default('database'),
+    store: storeSchema.default('memory'),
     /** With `store: memory`: how many instances share the budgets (each enforces 1/instances of them). */
     instances: z.number().int().positive().default(1),
     /** Send `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers) on every limited route, not only on refusals. */
@@ -88,7 +97,7 @@ export const rateLimitsConfigSchema = z
       clusters.add(c.cluster);
     });
   })
-  .default({ enabled: false, store: 'database', instances: 1, headers: true, rules: [], clusters: [] });
+  .default({ enabled: false, store: 'memory', instances: 1, headers: true, rules: [], clusters: [] });
 
 export type RateLimitsConfig = z.infer<typeof rateLimitsConfigSchema>;
 export type RateLimitRule = z.infer<typeof rateLimitRuleSchema>;

@@ -12,7 +12,7 @@ import type { Db } from '../db/database.ts';
 import { type ClusterGate, createClusterGate } from './cluster-budget.ts';
 import { type PolicyState, type RateLimitHeaderValues, rateLimitHeaders } from './headers.ts';
 import { type RequestKind, spendsOf } from './match.ts';
-import { type Counter, type CounterStore, databaseStore, memoryStore } from './stores.ts';
+import { type Counter, type CounterStore, databaseStore, memoryStore, sweepExpired } from './stores.ts';
 
 /** Why a request was refused: enough for the 429/503, its Retry-After and the audit record. */
 export interface Limited {
@@ -35,6 +35,8 @@ export type RateLimitResult =
 export interface RateLimits {
   readonly enabled: boolean;
   check(principal: Principal, route: RouteMatch, method: string): Promise<RateLimitResult>;
+  /** Stops the sweep of expired counters. */
+  close(): void;
 }
 
 export interface RateLimitsDeps {
@@ -46,7 +48,7 @@ export interface RateLimitsDeps {
   readonly log: Logger;
   /** Called for each refusal (metrics). */
   readonly onLimited?: (l: Limited, kind: RequestKind, cluster: string) => void;
-  /** For tests and the benchmark: another counter store. */
+  /** For tests: another counter store for everything. */
   readonly store?: CounterStore;
 }
 
@@ -56,17 +58,30 @@ const isRes = (x: unknown): x is RateLimiterRes => typeof x === 'object' && x !=
 
 export function createRateLimits(d: RateLimitsDeps): RateLimits {
   const cfg = d.config;
-  if (!cfg.enabled) return { enabled: false, check: async () => OK };
+  if (!cfg.enabled) return { enabled: false, check: async () => OK, close: () => {} };
   for (const name of [...cfg.clusters.map((c) => c.cluster), ...cfg.rules.flatMap((r) => r.clusters)]) {
     if (!d.clusters.includes(name)) throw new Error(`rate_limits: no cluster named ${name}`);
   }
-  const store = d.store ?? (cfg.store === 'database' ? databaseStore(d.db, cfg.instances) : memoryStore(cfg.instances));
+  const memory = memoryStore(cfg.instances);
+  let database: CounterStore | null = null;
+  let sweep: NodeJS.Timeout | null = null;
+  const storeOf = (kind: 'database' | 'memory' | undefined): CounterStore => {
+    if (d.store !== undefined) return d.store;
+    if ((kind ?? cfg.store) === 'memory') return memory;
+    if (database === null) {
+      database = databaseStore(d.db, cfg.instances);
+      sweep = setInterval(() => sweepExpired(d.db, new Date()).catch((err: unknown) => d.log.warn({ err }, 'rate-limit counter sweep failed')), 300_000);
+      sweep.unref();
+    }
+    return database;
+  };
   const counters = new Map<string, Counter>();
   for (const r of cfg.rules) {
+    const store = storeOf(r.store);
     if (r.reads) counters.set(`${r.name}/read`, store.counter(`rl-${r.name}-read`, r.reads.requests, r.reads.window_seconds * 1000));
     if (r.mutations) counters.set(`${r.name}/mutation`, store.counter(`rl-${r.name}-mutation`, r.mutations.requests, r.mutations.window_seconds * 1000));
   }
-  const gates = new Map<string, ClusterGate>(cfg.clusters.map((b) => [b.cluster, createClusterGate(b, store)]));
+  const gates = new Map<string, ClusterGate>(cfg.clusters.map((b) => [b.cluster, createClusterGate(b, storeOf(b.store))]));
 
   async function check(principal: Principal, route: RouteMatch, method: string): Promise<RateLimitResult> {
     const spends = spendsOf(cfg.rules, principal, route, method);
@@ -128,5 +143,11 @@ export function createRateLimits(d: RateLimitsDeps): RateLimits {
     return { status: gate.budget.status, policy: name, retryAfterSeconds: retry, limit: gate.budget.requests_per_second, remaining: 0, reset: retry };
   }
 
-  return { enabled: true, check };
+  return {
+    enabled: true,
+    check,
+    close: () => {
+      if (sweep !== null) clearInterval(sweep);
+    },
+  };
 }

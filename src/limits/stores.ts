@@ -2,6 +2,7 @@
 // (RateLimiterDrizzle on the `rate_limits` table: exact across every instance) or in this process's memory
 // (each instance enforcing its share). bench/rate-limit-store.ts measures what each costs per request.
 
+import { lt } from 'drizzle-orm';
 import { RateLimiterDrizzle, RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { Db } from '../db/database.ts';
 import { rateLimits } from '../db/schema.ts';
@@ -49,9 +50,16 @@ export function databaseStore(db: Db, instances: number): CounterStore {
         points,
         duration,
         inMemoryBlockOnConsumed: points,
+        // Expired rows are swept once for all counters (sweepExpired), not by a timer per counter.
+        clearExpiredByTimeout: false,
         insuranceLimiter: new RateLimiterMemory({ keyPrefix: `${prefix}-insurance`, points: shareOf(points, instances), duration }),
       });
       return { points, windowMs, consume: (key) => l.consume(key) };
     },
   };
+}
+
+/** Deletes counters whose window ended over an hour ago (a caller that stopped calling leaves its row behind). */
+export async function sweepExpired(db: Db, now: Date): Promise<void> {
+  await db.delete(rateLimits).where(lt(rateLimits.expire, new Date(now.getTime() - 3_600_000)));
 }

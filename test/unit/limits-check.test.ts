@@ -76,8 +76,11 @@ for (const store of ['memory', 'database'] as const) {
   });
 }
 
-test('database store: two instances spend one group budget exactly, however the requests are spread', async () => {
-  const raw = { rules: [{ name: 'team', subjects: { groups: ['team-a'] }, per: 'group', reads: { requests: 40, window_seconds: 60 } }] };
+test('a rule with store: database: two instances spend one group budget exactly, however the requests are spread', async () => {
+  const raw = {
+    store: 'memory',
+    rules: [{ name: 'team', store: 'database', subjects: { groups: ['team-a'] }, per: 'group', reads: { requests: 40, window_seconds: 60 } }],
+  };
   const [one, two] = [await limits(raw), await limits(raw)];
   const results = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? one : two).check(who(`u${i}`, ['team-a']), osd, 'GET')));
   assert.equal(results.filter((r) => r.ok).length, 40);

@@ -27,7 +27,7 @@ const config = (raw: unknown) => rateLimitsConfigSchema.parse(raw);
 
 test('config: defaults, a rule needs a budget, names are unique', () => {
   const d = config(undefined);
-  assert.deepEqual(d, { enabled: false, store: 'database', instances: 1, headers: true, rules: [], clusters: [] });
+  assert.deepEqual(d, { enabled: false, store: 'memory', instances: 1, headers: true, rules: [], clusters: [] });
   const r = config({ enabled: true, rules: [{ name: 'r', reads: { requests: 5 } }], clusters: [{ cluster: 'main', requests_per_second: 500 }] });
   assert.deepEqual(r.rules[0]?.reads, { requests: 5, window_seconds: 1 });
   assert.equal(r.rules[0]?.per, 'principal');
