@@ -114,7 +114,7 @@ const deps: PipelineDeps = {
 };
 // The same two paths as `cephgate serve`: the Ceph API before hono, everything else on hono.
 const server = createPublicServer(
-  createRequestListener({ ...deps, proxy: createProxyHandler(deps), web: webRequestListener(createWebApp(deps), log) }),
+  createRequestListener({ ...deps, proxy: createProxyHandler(deps), web: webRequestListener(createWebApp(deps), log), uiAtRoot: false }),
   config,
   log,
 );

@@ -9,6 +9,8 @@ import pacific from './catalogue/pacific.json' with { type: 'json' };
 import reef from './catalogue/reef.json' with { type: 'json' };
 import tentacle from './catalogue/tentacle.json' with { type: 'json' };
 import uiPacific from './catalogue/ui-api-pacific.json' with { type: 'json' };
+import uiReef from './catalogue/ui-api-reef.json' with { type: 'json' };
+import uiTentacle from './catalogue/ui-api-tentacle.json' with { type: 'json' };
 import { decodeParam } from './path-decode.ts';
 
 export interface CatalogueMatch {
@@ -36,7 +38,7 @@ const newNode = (): Node => ({ literals: new Map(), param: null, op: null });
 type RawCatalogue = { release: string; operations: unknown[] };
 const RAW: Record<CephRelease, RawCatalogue> = { pacific, reef, tentacle };
 /** The `/ui-api` routes of the releases whose dashboard sources have been read (docs/dashboard-ui.md). */
-const RAW_UI: Partial<Record<CephRelease, RawCatalogue>> = { pacific: uiPacific };
+const RAW_UI: Partial<Record<CephRelease, RawCatalogue>> = { pacific: uiPacific, reef: uiReef, tentacle: uiTentacle };
 
 /** True when the catalogue knows the release's `/ui-api` routes, so its web UI can be served. */
 export const knowsUiRoutes = (release: CephRelease): boolean => RAW_UI[release] !== undefined;

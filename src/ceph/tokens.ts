@@ -37,6 +37,8 @@ interface Slot {
   notBefore: number;
   lastError: GatewayError | null;
   logins: number;
+  /** What Ceph's login answer says the account may do (`{scope: [permission, ...]}`), from its last login. */
+  permissions: Readonly<Record<string, readonly string[]>> | null;
 }
 
 export interface TokenManager {
@@ -46,6 +48,8 @@ export interface TokenManager {
   invalidate(cluster: string, account: string, token: string): void;
   /** Login attempts made so far for the account (for metrics and tests). */
   loginCount(cluster: string, account: string): number;
+  /** The account's Ceph permissions from its last login (null before one): logs in when needed. */
+  permissions(cluster: string, account: string): Promise<Readonly<Record<string, readonly string[]>>>;
 }
 
 export interface TokenManagerOptions {
@@ -71,7 +75,18 @@ export function createTokenManager(o: TokenManagerOptions): TokenManager {
     const key = `${cluster}\u0000${account}`;
     let s = slots.get(key);
     if (s === undefined) {
-      s = { token: null, renewAt: 0, inflight: null, failures: 0, credentialFailures: 0, failedPassword: null, notBefore: 0, lastError: null, logins: 0 };
+      s = {
+        token: null,
+        renewAt: 0,
+        inflight: null,
+        failures: 0,
+        credentialFailures: 0,
+        failedPassword: null,
+        notBefore: 0,
+        lastError: null,
+        logins: 0,
+        permissions: null,
+      };
       slots.set(key, s);
     }
     return s;
@@ -110,11 +125,13 @@ export function createTokenManager(o: TokenManagerOptions): TokenManager {
     }
     if (res.status === 200 || res.status === 201) {
       let token: unknown;
+      let permissions: unknown;
       try {
-        token = (JSON.parse(res.body) as { token?: unknown }).token;
+        ({ token, permissions } = JSON.parse(res.body) as { token?: unknown; permissions?: unknown });
       } catch {
         token = undefined;
       }
+      s.permissions = typeof permissions === 'object' && permissions !== null ? (permissions as Record<string, readonly string[]>) : {};
       if (typeof token !== 'string' || token === '') return fail(cluster, account, s, false, password, new Error('login answer without token'));
       let expMs = now() + 300_000;
       try {
@@ -190,5 +207,10 @@ export function createTokenManager(o: TokenManagerOptions): TokenManager {
       }
     },
     loginCount: (cluster, account) => slotOf(cluster, account).logins,
+    async permissions(cluster, account) {
+      const s = slotOf(cluster, account);
+      if (s.permissions === null) await this.getToken(cluster, account);
+      return s.permissions ?? {};
+    },
   };
 }

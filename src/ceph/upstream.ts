@@ -13,7 +13,8 @@ import { neverReachedUpstream } from '../proxy/upstream-errors.ts';
 import { type ClusterRuntime, createClusterRuntime, loginExchange, readCapped } from './cluster-runtime.ts';
 import { isStandbyAnswer, stripLoginTtl, upstreamHeaders, withoutSetCookie } from './request-prep.ts';
 import { createTokenManager, type TokenManager } from './tokens.ts';
-import { negotiate, rewriteContentType, routeKey, versionFrom415 } from './versions.ts';
+import { isUiAsset } from './ui-assets.ts';
+import { type Negotiated, negotiate, rewriteContentType, routeKey, versionFrom415 } from './versions.ts';
 
 export { detectRelease } from './release.ts';
 
@@ -72,6 +73,7 @@ export function createCephUpstream(config: CephConfig, deps: CephUpstreamDeps): 
     getToken: (cluster, account) => managerOf(cluster).getToken(cluster, account),
     invalidate: (cluster, account, token) => managerOf(cluster).invalidate(cluster, account, token),
     loginCount: (cluster, account) => managerOf(cluster).loginCount(cluster, account),
+    permissions: (cluster, account) => managerOf(cluster).permissions(cluster, account),
   };
   function managerOf(cluster: string): TokenManager {
     const m = managers.get(cluster);
@@ -117,7 +119,10 @@ async function sendToCluster(rt: ClusterRuntime, tokens: TokenManager, deps: Cep
   const template = op?.template ?? (req.pathAndQuery.split('?')[0] as string);
   const body = op?.id === 'Auth.create' ? stripLoginTtl(req.body) : req.body;
 
-  let neg = negotiate({ clientAccept: req.clientAccept, method: req.method, operation: op, template, pins: rt.config.version_pins, learned: rt.versions });
+  // The UI's own files are not API endpoints: the browser's Accept goes as it is, nothing is negotiated.
+  let neg: Negotiated = isUiAsset(op)
+    ? { accept: req.clientAccept ?? '*/*', version: '', source: 'client', plainJson: false }
+    : negotiate({ clientAccept: req.clientAccept, method: req.method, operation: op, template, pins: rt.config.version_pins, learned: rt.versions });
   let relogged = false;
   let relearned = false;
   let failedOver = false;

@@ -66,6 +66,15 @@ export const clusterSchema = z
       })
       .strict()
       .default({ health_interval_ms: 5000, wait_ms: 5000, probe_timeout_ms: 2000 }),
+    /**
+     * The dashboard's own web UI through the gateway, for people signed in with the browser login
+     * (docs/dashboard-ui.md): at `/` for the default cluster, `/clusters/<name>/` for the others.
+     * Served only when identity.browser_login is configured.
+     */
+    dashboard_ui: z
+      .object({ enabled: z.boolean().default(true) })
+      .strict()
+      .default({ enabled: true }),
     /** Ceph-native `POST /api/auth` for existing Ceph clients (off by default); see docs/configuration.md. */
     native_login: nativeLoginSchema.optional(),
     /**

@@ -30,7 +30,24 @@ export interface Exchange {
 export type LocalAnswer = (x: Exchange, route: RouteMatch) => Promise<boolean>;
 
 /** Sends a JSON answer (errors are thrown as GatewayError instead, and answered by the entry point). */
-export function sendJson(x: Exchange, status: number, body: unknown, contentType = 'application/json'): void {
+export function sendJson(
+  x: Exchange,
+  status: number,
+  body: unknown,
+  options: string | { readonly contentType?: string; readonly headers?: AnswerHeaders } = {},
+): void {
+  // A string is the content type (Ceph's own media type for a Ceph client), the common case.
+  const o = typeof options === 'string' ? { contentType: options } : options;
   const text = Buffer.from(JSON.stringify(body));
-  x.send(status, { 'content-type': contentType, 'content-length': String(text.length), 'cache-control': 'no-store', 'x-request-id': x.state.requestId }, text);
+  x.send(
+    status,
+    {
+      ...o.headers,
+      'content-type': o.contentType ?? 'application/json',
+      'content-length': String(text.length),
+      'cache-control': 'no-store',
+      'x-request-id': x.state.requestId,
+    },
+    text,
+  );
 }

@@ -93,7 +93,9 @@ export function parseRequestTarget(raw: string, maxLength = 8192): RequestTarget
   const rawQuery = q === -1 ? '' : raw.slice(q + 1);
   if (!QUERY_CHAR.test(rawQuery) || BAD_PERCENT.test(rawQuery)) throw invalid('invalid character in query');
 
-  let segments = fullPath === '/' ? [] : fullPath.slice(1).split('/');
+  // `/clusters/<name>/` is the root of that cluster (its dashboard UI), the one place a trailing slash is taken.
+  const clusterRoot = /^\/clusters\/[^/]+\/$/.test(fullPath);
+  let segments = fullPath === '/' ? [] : (clusterRoot ? fullPath.slice(1, -1) : fullPath.slice(1)).split('/');
   for (const seg of segments) {
     if (seg === '') throw invalid('empty path segment');
     if (!PATH_CHAR.test(seg)) throw invalid('invalid character in path');
@@ -109,7 +111,7 @@ export function parseRequestTarget(raw: string, maxLength = 8192): RequestTarget
   if (segments[0] === 'clusters') {
     const name = segments[1];
     if (name === undefined || !CLUSTER_NAME.test(name)) throw invalid('invalid cluster name');
-    if (segments.length < 3) throw invalid('missing path after cluster name');
+    if (segments.length < 3 && !clusterRoot) throw invalid('missing path after cluster name (the dashboard UI of a cluster is at /clusters/<name>/)');
     cluster = name;
     segments = segments.slice(2);
   }

@@ -23,8 +23,20 @@ export function decideSafely(deps: PipelineDeps, input: PolicyInput): Decision {
   }
 }
 
-/** The refusal of a deny: 403 `policy_denied` naming the deciding rule, or `policy_error` when the engine failed. */
-export function refusalOf(decision: Decision): GatewayError | null {
+/**
+ * The refusal of a deny: 403 `policy_denied` naming the deciding rule, or `policy_error` when the engine
+ * failed. A change refused to the dashboard web UI is answered 400 instead, in the shape of Ceph's own
+ * refusals (`component`): the UI turns every 403 into a generic "Access Denied" page and shows the
+ * `detail` of a 400 in its notification, which is the readable answer a person needs (docs/dashboard-ui.md).
+ */
+export function refusalOf(decision: Decision, toDashboardUi = false): GatewayError | null {
   if (decision.effect === 'allow') return null;
-  return new GatewayError(403, decision.failed === true ? 'policy_error' : 'policy_denied', decision.reason, { extra: { rule: decision.ruleId } });
+  const code = decision.failed === true ? 'policy_error' : 'policy_denied';
+  if (toDashboardUi)
+    return new GatewayError(400, code, `Not allowed by the gateway: ${decision.reason}`, { extra: { rule: decision.ruleId, component: 'cephgate' } });
+  return new GatewayError(403, code, decision.reason, { extra: { rule: decision.ruleId } });
 }
+
+/** A change made by the dashboard web UI: a browser session, and Angular's X-XSRF-TOKEN (sent only on changes). */
+export const fromDashboardUi = (method: string, principal: { method: string }, headers: ReadonlyMap<string, readonly string[]>): boolean =>
+  principal.method === 'session' && method !== 'GET' && headers.has('x-xsrf-token');

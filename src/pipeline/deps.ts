@@ -29,6 +29,8 @@ export interface PipelineDeps {
   readonly now: () => Date;
   /** The Ceph credential of a ceph_native principal (throws 401 when its session ended). */
   cephCredential?(principal: Principal, cluster: string): { token: string; rejected(): void };
+  /** Clusters whose dashboard web UI is served (the login page's public reads are forwarded there). */
+  readonly uiClusters?: ReadonlySet<string>;
   /** Operations the gateway answers itself, by operation id, tried in order (core/exchange.ts LocalAnswer). */
   readonly localAnswers?: ReadonlyMap<string, readonly LocalAnswer[]>;
 }

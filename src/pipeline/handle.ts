@@ -1,11 +1,12 @@
 // The request pipeline for the Ceph API, one stage after another:
-//   match route -> answer locally? -> authenticate -> check route -> read body -> decide
+//   match route -> (a file of the dashboard UI? ui-asset.ts) -> answer locally? -> authenticate -> check route -> read body -> decide
 //   -> audit intent -> forward to Ceph -> answer (audit outcome queued, not awaited).
 // Every refusal is a GatewayError, recorded in the audit log before it is answered (by the entry
 // point, server/request-listener.ts). Fail closed: an error in any stage before forwarding means
 // nothing is forwarded.
 
 import { cephParsesAsForm, refuseReplacedPathParams } from '../ceph/arguments.ts';
+import { isUiAsset, UI_PUBLIC_READS } from '../ceph/ui-assets.ts';
 import type { RouteMatch } from '../core/catalogue.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { Exchange } from '../core/exchange.ts';
@@ -15,9 +16,10 @@ import type { RequestState } from '../core/request-state.ts';
 import { readRequestBody } from '../intake/body.ts';
 import { sendUpstreamAnswer } from './answer.ts';
 import { auditIntent, auditOutcome, orRecordRefusal } from './audit-steps.ts';
-import { decideSafely, refusalOf } from './decide.ts';
+import { decideSafely, fromDashboardUi, refusalOf } from './decide.ts';
 import type { PipelineDeps } from './deps.ts';
 import { forwardToCeph, publicOriginOf } from './forward.ts';
+import { serveUiAsset } from './ui-asset.ts';
 
 export function createProxyHandler(deps: PipelineDeps): (x: Exchange) => Promise<void> {
   const origin = publicOriginOf(deps.config.server);
@@ -27,6 +29,7 @@ export function createProxyHandler(deps: PipelineDeps): (x: Exchange) => Promise
     const { state } = x;
     const method = decidedMethod(x.method);
     const matched = matchRoute(deps, state, method);
+    if (isUiAsset(matched.route?.operation ?? null)) return await serveUiAsset(deps, x, matched.route as RouteMatch, origin);
     if (matched.route !== null && (await answerLocally(deps, x, matched.route))) return;
 
     const principal = await orRecordRefusal(deps, state, method, null, () => authenticate(deps, state, method));
@@ -43,7 +46,7 @@ export function createProxyHandler(deps: PipelineDeps): (x: Exchange) => Promise
     });
     state.decision = decision;
     await orRecordRefusal(deps, state, method, body, () => {
-      const refused = refusalOf(decision);
+      const refused = refusalOf(decision, fromDashboardUi(method, principal, state.headers));
       if (refused !== null) throw refused;
     });
     const userCredential = await orRecordRefusal(deps, state, method, body, () => cephNativeCredential(deps, principal, route));
@@ -107,11 +110,12 @@ function checkedRoute(deps: PipelineDeps, state: RequestState, matched: Matched)
   if (matched.route === null) throw matched.error;
   const route = matched.route;
   refuseReplacedPathParams(route, state.target.query);
-  if (route.operation?.unauthenticated) {
+  const op = route.operation;
+  if (op?.unauthenticated) {
     const cluster = deps.config.ceph.clusters.find((c) => c.name === route.cluster);
-    if (!(cluster?.forward_unauthenticated_paths.includes(route.template) ?? false)) {
-      throw new GatewayError(404, 'unknown_route', 'This Ceph path is not served through the gateway.');
-    }
+    const listed = cluster?.forward_unauthenticated_paths.includes(route.template) ?? false;
+    const uiRead = deps.uiClusters?.has(route.cluster) === true && UI_PUBLIC_READS.has(op.id);
+    if (!listed && !uiRead) throw new GatewayError(404, 'unknown_route', 'This Ceph path is not served through the gateway.');
   }
   return route;
 }

@@ -66,6 +66,20 @@ export class CompiledPolicy implements PolicyEngine {
     }
   }
 
+  /**
+   * Whether some request of `op` could be allowed for the principal on the cluster, ignoring conditions:
+   * an enforced allow rule names them and no enforced deny rule without conditions does. The answer is
+   * the Ceph account that would serve it (null: the cluster's default account), or undefined when the
+   * principal can never be allowed the operation. For the permissions the dashboard UI is told about.
+   */
+  couldAllow(principal: Principal, cluster: string, op: CatalogueOperation): { readonly cephAccount: string | null } | undefined {
+    const bucket = this.index.get(opKey(op.method, op.template)) ?? EMPTY_BUCKET;
+    const applies = (rule: CompiledRule) => subjectMismatch(rule, principal) === null && (rule.clusters === null || rule.clusters.has(cluster));
+    if (bucket.deny.all.some((rule) => rule.conditions.length === 0 && applies(rule))) return undefined;
+    const allow = bucket.allow.all.find(applies);
+    return allow === undefined ? undefined : { cephAccount: allow.cephAccount };
+  }
+
   /** How many rules the index holds for an operation (tests and the bench check the index works). */
   bucketSize(op: CatalogueOperation): number {
     const b = this.index.get(opKey(op.method, op.template)) ?? EMPTY_BUCKET;

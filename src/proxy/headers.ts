@@ -24,7 +24,16 @@ export const HOP_BY_HOP = new Set([
  * X-Original-URL, and names with `_` that WSGI would fold into the same variable.
  * Accept and Content-Length are set by the gateway, never copied.
  */
-const CLIENT_ALLOWED = new Set(['content-type', 'user-agent', 'accept-language', 'traceparent', 'tracestate', 'if-match', 'if-none-match']);
+const CLIENT_ALLOWED = new Set([
+  'content-type',
+  'user-agent',
+  'accept-language',
+  'traceparent',
+  'tracestate',
+  'if-match',
+  'if-none-match',
+  'if-modified-since',
+]);
 
 /** Names listed in the Connection header(s), which are hop-by-hop for this message (RFC 9110 §7.6.1). */
 export function connectionListed(values: readonly string[] | undefined): Set<string> {

@@ -6,6 +6,7 @@ import type { RequestListener } from 'node:http';
 import { and, count, gt, isNull, sql } from 'drizzle-orm';
 import type { Hono } from 'hono';
 import type { AuditStore } from '../audit/store.ts';
+import { createDashboardUiAnswers } from '../auth/browser/ui-answers.ts';
 import { createCoalescingUpstream } from '../ceph/coalesce.ts';
 import { type CephUpstream, createCephUpstream } from '../ceph/upstream.ts';
 import type { Config } from '../config/schema.ts';
@@ -20,6 +21,7 @@ import { createGatewayAuthorizer } from '../pipeline/gateway-operations.ts';
 import { createProxyHandler } from '../pipeline/handle.ts';
 import { PolicyManager } from '../policy/manager.ts';
 import { formatIssue } from '../policy/model.ts';
+import { dashboardPermissions } from '../policy/ui-permissions.ts';
 import { forward } from '../proxy/forward.ts';
 import { createMetrics } from '../telemetry/metrics.ts';
 import { createAdminApp } from '../web/admin.ts';
@@ -27,10 +29,10 @@ import { createWebApp } from '../web/app.ts';
 import { mountGatewayRoutes } from '../web/gateway-routes.ts';
 import { createLoginRoutes } from '../web/login.ts';
 import { type AuditSetup, setUpAudit } from './audit-setup.ts';
-import { setUpIdentity } from './identity-setup.ts';
+import { type Identity, setUpIdentity } from './identity-setup.ts';
 import { webRequestListener } from './listeners.ts';
 import { createRequestListener } from './request-listener.ts';
-import { setUpRouting } from './routing-setup.ts';
+import { type Routing, setUpRouting } from './routing-setup.ts';
 import { StartupError } from './startup-error.ts';
 
 export { StartupError };
@@ -77,7 +79,8 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
     // Safe expensive reads may share one upstream call (off unless configured per cluster).
     upstream: createCoalescingUpstream(upstream, config.ceph.clusters),
     cephCredential: (p, cluster) => identity.native.credentialFor(p, cluster),
-    localAnswers: localAnswers(identity.native.answers),
+    uiClusters: routing.uiClusters,
+    localAnswers: localAnswers(dashboardUiAnswers(config, { identity, routing, policies, upstream, log }), identity.native.answers),
   };
   const web = createWebApp(deps, {
     loginRedirect: identity.browser !== null,
@@ -95,7 +98,12 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
       }),
   });
   return {
-    listener: createRequestListener({ ...deps, proxy: createProxyHandler(deps), web: webRequestListener(web, log) }),
+    listener: createRequestListener({
+      ...deps,
+      proxy: createProxyHandler(deps),
+      web: webRequestListener(web, log),
+      uiAtRoot: routing.uiClusters.has(routing.defaultCluster),
+    }),
     admin: adminApp(config, { audit, upstream, policies, metrics }),
     deps,
     policies,
@@ -121,6 +129,30 @@ function policyManager(config: Config, catalogues: Iterable<import('../ceph/cata
     maxInspectBytes: config.policy.max_inspect_bytes,
     onError: (issues) => log.error({ problems: issues.map(formatIssue) }, 'policy reload rejected; the last good policy set stays active'),
     onReload: (engine, previous) => log.info({ version: engine.version, previous }, 'policy set reloaded'),
+  });
+}
+
+/** The dashboard UI's login dance for browser sessions (auth/browser/ui-answers.ts), on the clusters that serve the UI. */
+function dashboardUiAnswers(
+  config: Config,
+  p: { identity: Identity; routing: Routing; policies: PolicyManager; upstream: CephUpstream; log: Logger },
+): Map<string, LocalAnswer> {
+  const login = p.identity.browser;
+  if (login === null || p.routing.uiClusters.size === 0) return new Map();
+  return createDashboardUiAnswers({
+    login,
+    clusters: p.routing.uiClusters,
+    log: p.log,
+    bodyTimeoutMs: config.limits.body_timeout_ms,
+    permissionsFor: (principal, cluster) =>
+      dashboardPermissions({
+        engine: p.policies.current,
+        operations: p.routing.catalogues.get(cluster)?.operations ?? [],
+        principal,
+        cluster,
+        defaultAccount: config.ceph.clusters.find((c) => c.name === cluster)?.default_account ?? null,
+        accountPermissions: (account) => p.upstream.tokens.permissions(cluster, account),
+      }),
   });
 }
 

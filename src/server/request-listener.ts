@@ -1,9 +1,11 @@
 // The public listener's request handler: the Ceph API (`/api/...`, `/ui-api/...`, `/clusters/<name>/...`)
-// goes through the pipeline straight from Node's request, with one intake, one error mapping and one
-// access-log line; everything else (the gateway's own pages and APIs under /gateway) goes to the web app.
+// and, where the default cluster serves it, the dashboard UI's files at `/` go through the pipeline
+// straight from Node's request, with one intake, one error mapping and one access-log line; everything
+// else (the gateway's own pages and APIs under /gateway) goes to the web app.
 
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { isUiAssetPath } from '../ceph/ui-assets.ts';
 import { errorResponse } from '../core/error-response.ts';
 import type { AnswerHeaders, Exchange } from '../core/exchange.ts';
 import type { Logger } from '../core/logger.ts';
@@ -23,9 +25,17 @@ export interface RequestListenerDeps extends IntakeDeps {
   readonly proxy: (x: Exchange) => Promise<void>;
   /** The gateway's own pages and APIs (web/app.ts served by @hono/node-server). */
   readonly web: RequestListener;
+  /** The default cluster's dashboard UI is served at `/` (ceph/ui-assets.ts). */
+  readonly uiAtRoot: boolean;
 }
 
-export const isProxiedPath = (url: string): boolean => PROXIED_PREFIXES.some((p) => url.startsWith(p));
+/** True for the paths the pipeline serves: the Ceph API, other clusters, and (when served at `/`) the UI's files. */
+export function isProxiedPath(url: string, uiAtRoot: boolean): boolean {
+  if (PROXIED_PREFIXES.some((p) => url.startsWith(p))) return true;
+  if (!uiAtRoot) return false;
+  const path = url.split('?', 1)[0] as string;
+  return isUiAssetPath(path === '/' ? [] : path.slice(1).split('/'));
+}
 
 export function createRequestListener(deps: RequestListenerDeps): RequestListener {
   async function proxy(incoming: IncomingMessage, outgoing: ServerResponse, started: number): Promise<void> {
@@ -49,7 +59,7 @@ export function createRequestListener(deps: RequestListenerDeps): RequestListene
   }
 
   return function handleRequest(incoming, outgoing) {
-    if (!isProxiedPath(incoming.url ?? '')) {
+    if (!isProxiedPath(incoming.url ?? '', deps.uiAtRoot)) {
       deps.web(incoming, outgoing);
       return;
     }

@@ -1,7 +1,7 @@
 // The routing side of the composition root: the Ceph release of each cluster (configured, or detected
 // from a dashboard's own OpenAPI document), its route catalogue, and the route matcher.
 
-import { loadCatalogue, type RouteCatalogue } from '../ceph/catalogue.ts';
+import { knowsUiRoutes, loadCatalogue, type RouteCatalogue } from '../ceph/catalogue.ts';
 import { detectRelease } from '../ceph/release.ts';
 import { createRouteMatcher, type RouteMatcher } from '../ceph/route-matcher.ts';
 import type { Config } from '../config/schema.ts';
@@ -14,6 +14,8 @@ export interface Routing {
   readonly catalogues: ReadonlyMap<string, RouteCatalogue>;
   readonly defaultCluster: string;
   readonly matchRoute: RouteMatcher;
+  /** Clusters whose dashboard web UI is served (docs/dashboard-ui.md): enabled, browser login configured, UI routes known. */
+  readonly uiClusters: ReadonlySet<string>;
 }
 
 export async function setUpRouting(config: Config, log: Logger): Promise<Routing> {
@@ -21,7 +23,19 @@ export async function setUpRouting(config: Config, log: Logger): Promise<Routing
   for (const [name, release] of await clusterReleases(config, log)) catalogues.set(name, loadCatalogue(release));
   const defaultCluster = config.ceph.default_cluster ?? (config.ceph.clusters[0]?.name as string);
   const allowUnknown = new Map(config.ceph.clusters.map((c) => [c.name, c.allow_unknown_routes]));
-  return { catalogues, defaultCluster, matchRoute: createRouteMatcher({ catalogues, defaultCluster, allowUnknown }) };
+  const browserLogin = config.identity.browser_login?.enabled === true;
+  const uiClusters = new Set(
+    config.ceph.clusters
+      .filter((c) => browserLogin && c.dashboard_ui.enabled && knowsUiRoutes((catalogues.get(c.name) as RouteCatalogue).release))
+      .map((c) => c.name),
+  );
+  for (const c of config.ceph.clusters) {
+    const release = catalogues.get(c.name)?.release;
+    if (c.dashboard_ui.enabled && browserLogin && release !== undefined && !knowsUiRoutes(release)) {
+      log.warn({ cluster: c.name, release }, 'the dashboard UI of this release is not served: its /ui-api routes are not in the catalogue');
+    }
+  }
+  return { catalogues, defaultCluster, uiClusters, matchRoute: createRouteMatcher({ catalogues, defaultCluster, allowUnknown, uiClusters }) };
 }
 
 async function clusterReleases(config: Config, log: Logger): Promise<Map<string, CephRelease>> {

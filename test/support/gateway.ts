@@ -19,7 +19,7 @@ export interface RunningGateway {
 export async function startGateway(deps: PipelineDeps, opts: AppOptions = {}): Promise<RunningGateway> {
   // As `cephgate serve` runs: the Ceph API through the pipeline, the gateway's own pages on the web app.
   const web = webRequestListener(createWebApp(deps, opts), deps.log);
-  const server = createPublicServer(createRequestListener({ ...deps, proxy: createProxyHandler(deps), web }), deps.config, deps.log);
+  const server = createPublicServer(createRequestListener({ ...deps, proxy: createProxyHandler(deps), web, uiAtRoot: false }), deps.config, deps.log);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {

@@ -19,7 +19,11 @@ describe('catalogue generation', () => {
     for (const r of releases) {
       const spec: unknown = parse(readFileSync(new URL(`../../scripts/catalogue/specs/openapi-${r}.yaml`, import.meta.url), 'utf8'));
       // The /ui-api routes come from the dashboard's controllers (test/unit/ui-catalogue.test.ts).
-      assert.deepEqual(catalogueFromSpec(spec), loadCatalogue(r).operations.filter((o) => !o.template.startsWith('/ui-api/')), r);
+      assert.deepEqual(
+        catalogueFromSpec(spec),
+        loadCatalogue(r).operations.filter((o) => !o.template.startsWith('/ui-api/')),
+        r,
+      );
     }
   });
 

@@ -4,6 +4,10 @@
 export interface CookiePolicy {
   readonly sessionName: string;
   readonly loginName: string;
+  /** `XSRF-TOKEN`: the name Angular's XSRF support (the dashboard UI) reads; it cannot carry a prefix. */
+  readonly xsrfName: string;
+  /** The session's CSRF token as the readable cookie the dashboard UI echoes in X-XSRF-TOKEN (double submit). */
+  xsrf(token: string): string;
   readonly secure: boolean;
   readonly origin: string;
   serialize(name: string, value: string, maxAgeSeconds: number): string;
@@ -26,6 +30,9 @@ export function cookiePolicy(publicUrl: string, baseName: string): CookiePolicy 
   return {
     sessionName: `${prefix}${baseName}`,
     loginName: `${prefix}${baseName}_login`,
+    xsrfName: 'XSRF-TOKEN',
+    // Not HttpOnly: the page's script must read it. SameSite=Strict: never sent by another site's request.
+    xsrf: (token) => `XSRF-TOKEN=${token}; Path=/; SameSite=Strict${secure ? '; Secure' : ''}`,
     secure,
     origin: u.origin,
     serialize,

@@ -48,6 +48,10 @@ export interface BrowserLogin {
 
 const LOGIN_AAD = 'cephgate-login-v1';
 
+/** Where a browser starts a login; `?rd=<same-origin path>` says where it returns to. */
+export const LOGIN_PATH = '/gateway/login';
+export const loginUrl = (rd: string): string => `${LOGIN_PATH}?rd=${encodeURIComponent(rd)}`;
+
 interface LoginState {
   s: string;
   n: string;
