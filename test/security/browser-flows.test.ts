@@ -129,6 +129,18 @@ describe('CSRF on cookie-authenticated mutations', () => {
     const input = authInput({ method: 'DELETE', headers: { origin: 'null', 'x-csrf-token': 'csrf-123' } });
     assert.notEqual(csrfProblem(input, origin, 'csrf-123'), null);
   });
+  // The dashboard web UI sends the token as Angular does (X-XSRF-TOKEN, copied from the XSRF-TOKEN cookie):
+  // the same double submit, under the same origin checks.
+  test("the dashboard UI's X-XSRF-TOKEN is accepted only same-origin and only with the session's token", () => {
+    const check = (headers: Record<string, string | string[]>) => csrfProblem(authInput({ method: 'POST', headers }), origin, 'csrf-123');
+    assert.equal(check({ origin, 'x-xsrf-token': 'csrf-123' }), null);
+    assert.equal(check({ 'sec-fetch-site': 'same-origin', 'x-xsrf-token': 'csrf-123' }), null);
+    assert.notEqual(check({ origin, 'x-xsrf-token': 'csrf-999' }), null, 'a wrong token');
+    assert.notEqual(check({ origin: 'https://evil.example', 'x-xsrf-token': 'csrf-123' }), null, 'a cross-site page that guessed the token');
+    assert.notEqual(check({ 'sec-fetch-site': 'cross-site', 'x-xsrf-token': 'csrf-123' }), null);
+    assert.notEqual(check({ origin, 'x-xsrf-token': ['csrf-123', 'csrf-999'] }), null, 'a repeated header');
+    assert.notEqual(check({ origin, 'x-csrf-token': 'csrf-999', 'x-xsrf-token': 'csrf-123' }), null, 'a wrong X-CSRF-Token is not rescued by the other header');
+  });
 });
 
 describe('browser login end to end (whole gateway, real IdP, real Chromium, real Ceph)', () => {
