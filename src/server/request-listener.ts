@@ -15,6 +15,7 @@ import { headersFromRaw } from '../intake/headers.ts';
 import { checkHeaders, type IntakeDeps, newRequestState } from '../intake/request-state.ts';
 import { parseRequestTarget } from '../intake/request-target.ts';
 import { logRequest } from '../telemetry/access-log.ts';
+import { lingerAfterAnswer } from './lingering-close.ts';
 
 const PROXIED_PREFIXES = ['/api/', '/ui-api/', '/clusters/'];
 
@@ -52,8 +53,8 @@ export function createRequestListener(deps: RequestListenerDeps): RequestListene
         return;
       }
       const { status, body, headers } = errorResponse(err, state, deps.log);
-      const text = JSON.stringify(body);
-      outgoing.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+      const text = Buffer.from(JSON.stringify(body));
+      writeHead(incoming, outgoing, status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': String(text.length) });
       outgoing.end(text);
     }
   }
@@ -81,7 +82,7 @@ function exchangeOf(state: RequestState, method: string, incoming: IncomingMessa
       return outgoing.headersSent;
     },
     send(status: number, headers: AnswerHeaders, body: Readable | Buffer | null) {
-      outgoing.writeHead(status, headers);
+      writeHead(incoming, outgoing, status, headers);
       if (body === null || Buffer.isBuffer(body)) {
         outgoing.end(body ?? undefined);
         return;
@@ -96,4 +97,11 @@ function exchangeOf(state: RequestState, method: string, incoming: IncomingMessa
       body.pipe(outgoing);
     },
   };
+}
+
+/** Every answer's head: an answer that ends the connection while the body is still arriving lingers, so the client reads it. */
+function writeHead(incoming: IncomingMessage, outgoing: ServerResponse, status: number, headers: AnswerHeaders): void {
+  const closes = Object.entries(headers).some(([name, value]) => name.toLowerCase() === 'connection' && /^close$/i.test(String(value)));
+  if (closes && !incoming.complete) lingerAfterAnswer(incoming.socket);
+  outgoing.writeHead(status, headers);
 }

@@ -3,7 +3,7 @@
 // fail-closed audit order. Later stages are simple doubles here; they are tested for real elsewhere.
 
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { type LogCapture, MemoryAudit, staticUpstream, testConfig, testDeps } from '../support/doubles.ts';
@@ -70,6 +70,43 @@ describe('limits', () => {
     ]);
     assert.equal(res.status, 413);
     assert.equal(JSON.parse(res.body).code, 'body_too_large');
+  });
+
+  // Issue 18 item 7: a client still uploading when the 413 is sent must be able to read it. Closing the
+  // socket at once makes the kernel answer the client's next bytes with a reset, and the reset throws
+  // away the 413 waiting unread in the client's receive buffer. This client reads nothing until it has
+  // written all 5 MiB (the worst case of a busy client), then reads: the 413 must be there.
+  test('a client that reads only after sending an oversize body still reads the 413 (no reset)', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(gw.port, '127.0.0.1');
+      socket.pause();
+      const body = Buffer.alloc(5 * 1024 * 1024, 120);
+      socket.write(`POST /api/pool HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+      socket.write(body, (err) => {
+        if (err) return reject(new Error(`the gateway reset the upload: ${err.message}`));
+        // Everything written (and so received by the gateway's kernel); now read what came back.
+        setTimeout(() => {
+          let text = '';
+          socket.on('data', (d) => {
+            text += d.toString('latin1');
+          });
+          socket.on('error', (e) => reject(new Error(`reset before the answer was read: ${e.message}; read ${JSON.stringify(text.slice(0, 80))}`)));
+          socket.on('close', () => resolve(text));
+          socket.resume();
+        }, 200);
+      });
+    });
+    assert.match(answer, /^HTTP\/1\.1 413 /);
+    assert.match(answer, /"code":"body_too_large"/);
+  });
+
+  test("Node's fetch sending 5 MiB twenty times reads the 413 every time", async () => {
+    const body = Buffer.alloc(5 * 1024 * 1024, 120);
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`${gw.url}/api/pool`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+      assert.equal(res.status, 413, `attempt ${i}`);
+      assert.equal(((await res.json()) as { code: string }).code, 'body_too_large');
+    }
   });
 
   test('a slow header gets 408 in Ceph error shape', async () => {
