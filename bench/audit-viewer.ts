@@ -3,7 +3,7 @@
 // through mountGatewayRoutes; the authoriser is a stub that allows), times each page in the server
 // (first byte of the request to the last byte of the page, measured around the hono app) and prints
 // the EXPLAIN (ANALYZE, BUFFERS) plan of every query a page ran.
-// Usage: npx tsx bench/audit-viewer.ts [N] [--keep]   (CEPHGATE_TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test)
+// Usage: npx tsx bench/audit-viewer.ts [N] [--keep] [--reuse <database>]   (CEPHGATE_TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test)
 
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -28,10 +28,12 @@ import { mountGatewayRoutes } from '../src/web/gateway-routes.ts';
 
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
 const KEEP = process.argv.includes('--keep');
+/** `--reuse <database>`: measure a database seeded (and kept) by an earlier run, without seeding again. */
+const REUSE = process.argv.includes('--reuse') ? process.argv[process.argv.indexOf('--reuse') + 1] : undefined;
 const RUNS = 30;
 const WARMUP = 10;
 const ADMIN_URL = process.env.CEPHGATE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const name = `cephgate_viewer_${randomBytes(4).toString('hex')}`;
+const name = REUSE ?? `cephgate_viewer_${randomBytes(4).toString('hex')}`;
 const DAYS = 30;
 
 // Every SELECT the pages send, with its parameters, to EXPLAIN afterwards (the bench's own spy on pg).
@@ -43,7 +45,7 @@ pg.Client.prototype.query = function spy(this: pg.Client, ...args: unknown[]) {
   const text = typeof q === 'string' ? q : (q?.text ?? '');
   // drizzle passes (config, params); plain callers (text, params) or a config with values.
   const values = (Array.isArray(args[1]) ? args[1] : typeof q === 'string' ? undefined : q?.values) as unknown[] | undefined;
-  if (capturing && /^\s*select/i.test(text)) captured.push({ text, values: values ?? [] });
+  if (capturing && /^\s*(select|set local)/i.test(text)) captured.push({ text, values: values ?? [] });
   return query.apply(this, args);
 } as typeof pg.Client.prototype.query;
 
@@ -53,7 +55,7 @@ adminUrl.pathname = '/postgres';
 const admin = new pg.Client({ connectionString: adminUrl.toString() });
 admin.on('error', (err) => console.error(`admin connection: ${err.message}`));
 await admin.connect();
-await admin.query(`create database ${name}`);
+if (REUSE === undefined) await admin.query(`create database ${name}`);
 const u = new URL(ADMIN_URL);
 u.pathname = `/${name}`;
 const database = await openDatabase({ url: u.toString(), queryTimeoutMs: 0, poolMax: 4, onError: (err) => console.error(`pool: ${err.message}`) });
@@ -175,17 +177,27 @@ async function measure(base: string, label: string, path: string): Promise<void>
     `\n### ${label}: server median ${median(times).toFixed(1)} ms, p90 ${p90(times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms (${RUNS} runs, ${bytes} bytes)`,
   );
   console.log(`GET ${path}`);
+  // Settings a page changed for its next query (`set local jit = off`) apply to that query's plan too.
+  let settings: string[] = [];
   for (const q of captured) {
+    if (/^\s*set local/i.test(q.text)) {
+      settings.push(q.text.replace(/set local/i, 'set'));
+      continue;
+    }
+    const before = settings;
+    settings = [];
     const r = await retried(async () => {
       const c = new pg.Client({ connectionString: u.toString() });
       c.on('error', (err) => console.error(`explain connection: ${err.message}`));
       await c.connect();
       try {
+        for (const s of before) await c.query(s);
         return await c.query({ text: `explain (analyze, buffers) ${q.text}`, values: q.values });
       } finally {
         await c.end().catch(() => {});
       }
     });
+    if (before.length > 0) console.log(`-- (${before.join('; ')})`);
     console.log(`-- ${q.text.replace(/\s+/g, ' ').slice(0, 160)}${q.text.length > 160 ? '…' : ''}`);
     for (const row of r.rows as { 'QUERY PLAN': string }[]) console.log(`   ${row['QUERY PLAN']}`);
   }
@@ -193,7 +205,7 @@ async function measure(base: string, label: string, path: string): Promise<void>
 
 try {
   await migrateDatabase(database);
-  await seed();
+  if (REUSE === undefined) await seed();
   const app = viewerApp();
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((r) => (server.listening ? r() : server.once('listening', () => r())));
@@ -222,7 +234,7 @@ try {
   server.close();
 } finally {
   await database.close();
-  if (!KEEP) await admin.query(`drop database ${name} with (force)`);
+  if (!KEEP && REUSE === undefined) await admin.query(`drop database ${name} with (force)`);
   else console.log(`kept database ${name}`);
   await admin.end();
 }
