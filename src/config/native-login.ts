@@ -19,7 +19,7 @@ export const nativeLoginSchema = z
     /** Ceph username -> gateway groups (what policies see). Users not listed get `default_groups`. */
     groups: z.record(z.string().min(1), z.array(z.string().min(1))).default({}),
     default_groups: z.array(z.string().min(1)).default(['ceph-native']),
-    /** Failed logins per Ceph user within `failure_window_seconds` before 429 without asking Ceph. */
+    /** Failed logins per Ceph user within `failure_window_seconds` before 429 without asking Ceph (counted once for all instances). */
     max_failures_per_user: z
       .number()
       .int()
@@ -40,7 +40,7 @@ export const nativeLoginSchema = z
       .min(1)
       .max(CEPH_LOCKOUT_ATTEMPTS - 1)
       .default(8),
-    /** Live gateway tokens kept in memory; the oldest is dropped beyond this. */
+    /** Live gateway tokens kept (in the shared database, all instances together); the oldest are ended beyond this. */
     max_sessions: z.number().int().positive().default(10000),
   })
   .strict()
