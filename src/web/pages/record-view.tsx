@@ -120,7 +120,16 @@ export function RecordPage(p: RecordProps) {
           <dd>{r.cluster ?? <span class="muted">none</span>}</dd>
           <dt>Pools</dt>
           <dd>
-            {r.pools.length === 0 ? <span class="muted">none</span> : r.pools.map((pool) => <a href={`/gateway/audit${formParams({ pool })}`}>{pool} </a>)}
+            {r.pools.length === 0 ? (
+              <span class="muted">none</span>
+            ) : (
+              r.pools.map((pool, k) => (
+                <>
+                  {k > 0 ? ', ' : ''}
+                  <a href={`/gateway/audit${formParams({ pool })}`}>{pool}</a>
+                </>
+              ))
+            )}
           </dd>
           <dt>Path parameters</dt>
           <dd>
