@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { Agent, request } from 'undici';
+import { verifyChain } from '../../src/audit/verify.ts';
 import { apikeyCreate } from '../../src/auth/api-keys.ts';
 import { createApiKeyStore } from '../../src/auth/apikey-store.ts';
-import { verifyChain } from '../../src/audit/verify.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { need } from '../support/requirements.ts';
 import { throwawayDatabase } from '../support/throwaway-database.ts';
@@ -41,7 +41,11 @@ test(`2 x ${N} concurrent audited mutations through two replicas: every record p
     policies: { 'writers.yaml': POLICY },
     env: { CG_REPLICA_CEPH_PW: 'x' },
     config: () => ({
-      ceph: { clusters: [{ name: 'main', dashboards: [ceph.url], release: 'pacific', accounts: [{ name: 'svc', username: 'svc', password_env: 'CG_REPLICA_CEPH_PW' }] }] },
+      ceph: {
+        clusters: [
+          { name: 'main', dashboards: [ceph.url], release: 'pacific', accounts: [{ name: 'svc', username: 'svc', password_env: 'CG_REPLICA_CEPH_PW' }] },
+        ],
+      },
       // As generous as audit-concurrency's: this is about every record and the chain, not latency.
       audit: { intent_timeout_ms: 60_000 },
     }),
