@@ -2,14 +2,19 @@
 // never more than N requests/s through the gateway. A request over budget waits briefly for the next
 // slot (queue_ms, at most max_queue waiting per instance), then is refused.
 //
-// The second is cut into 100 ms windows of N/10 each (at least 1), so a burst cannot spend a whole second's
-// budget at once and any one-second interval sees at most 1.1 N (11 windows it touches).
+// The second is cut into k equal windows of N/k each (k the largest divisor of N up to 10: 100 ms windows
+// for most budgets), so a burst cannot spend a whole second's budget at once, the rate is exactly N, and
+// any one-second interval sees at most N + N/k (the k + 1 windows it touches).
 
 import type { RateLimiterRes } from 'rate-limiter-flexible';
 import type { ClusterBudget } from '../config/rate-limits.ts';
 import type { CounterStore } from './stores.ts';
 
-export const BUDGET_SLICE_MS = 100;
+/** Windows per second: the largest divisor of `rps` up to 10, so every window holds a whole number of requests. */
+export function slicesPerSecond(rps: number): number {
+  for (let k = Math.min(10, rps); k > 1; k--) if (rps % k === 0) return k;
+  return 1;
+}
 
 export type Acquired =
   | { readonly ok: true; readonly res: RateLimiterRes }
@@ -17,6 +22,7 @@ export type Acquired =
 
 export interface ClusterGate {
   readonly budget: ClusterBudget;
+  /** Requests per window on this instance (its share with memory counters). */
   readonly perSlice: number;
   /** Takes a slot, waiting up to queue_ms for one. */
   acquire(): Promise<Acquired>;
@@ -31,8 +37,8 @@ export function createClusterGate(
   store: CounterStore,
   sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
 ): ClusterGate {
-  const perSlice = Math.max(1, Math.floor(budget.requests_per_second / (1000 / BUDGET_SLICE_MS)));
-  const counter = store.counter(`cluster-${budget.cluster}`, perSlice, BUDGET_SLICE_MS);
+  const k = slicesPerSecond(budget.requests_per_second);
+  const counter = store.counter(`cluster-${budget.cluster}`, budget.requests_per_second / k, 1000 / k);
   let waiting = 0;
   return {
     budget,

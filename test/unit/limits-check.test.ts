@@ -9,6 +9,7 @@ import type { RouteMatch } from '../../src/core/catalogue.ts';
 import type { Principal } from '../../src/core/principal.ts';
 import { type Database, openDatabase } from '../../src/db/database.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
+import { slicesPerSecond } from '../../src/limits/cluster-budget.ts';
 import { createRateLimits, rateLimitError } from '../../src/limits/index.ts';
 
 const log = { debug() {}, info() {}, warn() {}, error() {} };
@@ -106,6 +107,10 @@ test('cluster budget: a burst waits briefly for the next slice, then is refused 
   assert.equal(refused.limited.status, 503);
   assert.equal(refused.limited.policy, 'cluster-main');
   assert.equal(refused.headers?.['RateLimit-Policy'], '"cluster-main";q=50;w=1');
+});
+
+test('cluster budget windows: a whole number of requests each, at most 10 a second', () => {
+  assert.deepEqual([500, 50, 15, 7, 13, 1, 1000].map(slicesPerSecond), [10, 10, 5, 7, 1, 1, 10]);
 });
 
 test('a refusal in Ceph error shape: too_many_requests, Retry-After, RateLimit fields and the policy', async () => {
