@@ -21,6 +21,8 @@ export interface GroupCommitOptions<E> {
   onTimeout(): void;
   /** An event committed after its caller had been answered (timed out). */
   onLateCommit(event: E): void;
+  /** Each batch written: its size, how long the commit took, and whether it failed as a whole. */
+  onBatch?(size: number, seconds: number, failed: boolean): void;
 }
 
 export interface GroupCommit<E> {
@@ -32,6 +34,8 @@ export interface GroupCommit<E> {
   flush(): Promise<void>;
   /** Refuses new events and waits for the batch in flight. */
   close(): Promise<void>;
+  /** Events waiting for a batch (not counting the batch being committed). */
+  depth(): number;
 }
 
 interface Waiter {
@@ -62,9 +66,12 @@ export function createGroupCommit<E>(o: GroupCommitOptions<E>): GroupCommit<E> {
 
   async function write(batch: Queued<E>[]): Promise<void> {
     let failures: readonly (unknown | null)[];
+    const started = performance.now();
     try {
       failures = await o.commit(batch.map((q) => q.event));
+      o.onBatch?.(batch.length, (performance.now() - started) / 1000, false);
     } catch (err) {
+      o.onBatch?.(batch.length, (performance.now() - started) / 1000, true);
       for (const q of batch) q.waiter?.reject(err);
       return;
     }
@@ -113,6 +120,7 @@ export function createGroupCommit<E>(o: GroupCommitOptions<E>): GroupCommit<E> {
       queue.push({ event, waiter: null });
       kick();
     },
+    depth: () => queue.length,
     async flush() {
       // One writer takes the queue in order: once the last event queued now has left the queue, the
       // batch holding it is the active one, and everything before it was in earlier batches.

@@ -38,6 +38,10 @@ export interface AuditStore extends AuditSink {
   flush(): Promise<void>;
   /** Replays spooled refusals now (also done on a timer and after the store recovers); how many. */
   replaySpool(): Promise<number>;
+  /** Events waiting for the next group commit (for the queue-depth metric). */
+  queueDepth(): number;
+  /** Called after each group commit with its size, duration and whether it failed (one observer, for metrics). */
+  observeCommits(observer: (size: number, seconds: number, failed: boolean) => void): void;
 }
 
 /** SQLSTATE classes 22 (data exception) and 23 (integrity): the row is at fault, not the database. */
@@ -74,7 +78,9 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
     return batch.map((e) => (orphans.has(e) ? new Error('audit outcome for an unknown record id') : null));
   }
 
+  let commitObserver: ((size: number, seconds: number, failed: boolean) => void) | null = null;
   const writer = createGroupCommit<ChainEvent>({
+    onBatch: (size, seconds, failed) => commitObserver?.(size, seconds, failed),
     batchMax: opts.batchMax ?? 500,
     queueMax: opts.queueMax ?? 20000,
     timeoutMs,
@@ -123,6 +129,10 @@ export function createAuditStore(database: Database, opts: AuditStoreOptions = {
     database,
     db: database.db,
     replaySpool,
+    queueDepth: () => writer.depth(),
+    observeCommits(observer) {
+      commitObserver = observer;
+    },
     async recordIntent(intent) {
       await writer.enqueue({ kind: 'intent', draft: draftOf(intent) });
     },

@@ -166,7 +166,7 @@ async function sendToCluster(rt: ClusterRuntime, tokens: TokenManager, deps: Cep
     if (res.status === 401 && user !== undefined) {
       // The user's own token: no password to log in again. The gateway session ends; Ceph's 401 goes back.
       user.rejected();
-      return respond(res, neg.plainJson);
+      return respond(res, neg.plainJson, origin);
     }
     if (res.status === 401 && token !== null && account !== null && !relogged) {
       // Expired, logged out, or the user was modified after iat (docs/ceph-facts.md): log in again once. Bodies are Buffers.
@@ -179,7 +179,7 @@ async function sendToCluster(rt: ClusterRuntime, tokens: TokenManager, deps: Cep
       // A 415 happens before the handler runs, so retrying changes nothing twice (docs/ceph-facts.md).
       const text = await readCapped(res.body);
       const learned = versionFrom415(text.toString('utf8'));
-      if (learned === null || learned === neg.version) return respond({ ...res, body: Readable.from([text]) }, neg.plainJson);
+      if (learned === null || learned === neg.version) return respond({ ...res, body: Readable.from([text]) }, neg.plainJson, origin);
       const key = routeKey(req.method, template);
       if (rt.versions.learn(key, learned))
         deps.log.warn({ cluster: rt.config.name, route: key, sent: neg.version, learned }, 'ceph endpoint version differs from the catalogue; learned');
@@ -187,10 +187,10 @@ async function sendToCluster(rt: ClusterRuntime, tokens: TokenManager, deps: Cep
       relearned = true;
       continue;
     }
-    return respond(res, neg.plainJson);
+    return respond(res, neg.plainJson, origin);
   }
 }
 
-function respond(res: UpstreamResponse, plainJson: boolean): UpstreamResponse {
-  return { status: res.status, headers: rewriteContentType(withoutSetCookie(res.headers), plainJson), body: res.body };
+function respond(res: UpstreamResponse, plainJson: boolean, mgr: string): UpstreamResponse {
+  return { status: res.status, headers: rewriteContentType(withoutSetCookie(res.headers), plainJson), body: res.body, mgr };
 }

@@ -19,4 +19,23 @@ export interface Metrics {
   /** Refusals waiting in the local audit spool (bytes), and what it did: spooled, replayed, dropped. */
   readonly auditSpoolBytes: Gauge;
   readonly auditSpoolRecords: Gauge<'event'>;
+  /** Group commits of the audit store: duration by result, and batch sizes. */
+  readonly auditCommitSeconds: Histogram<'result'>;
+  readonly auditCommitBatchSize: Histogram;
+  /** Refusals the gateway answered itself (401, 403, 429, 503...), by status and stable code. */
+  readonly refusals: Counter<'status' | 'code'>;
+  /** The active policy set's version (value 1), reload attempts by result, and whether the last one worked. */
+  readonly policySetInfo: Gauge<'version'>;
+  readonly policyReloads: Counter<'result'>;
+  readonly policyLastReloadSuccess: Gauge;
+  /** Read when scraped: set once the parts they describe exist (server/build.ts). */
+  readonly sources: MetricSources;
+}
+
+/** Live values read at scrape time. */
+export interface MetricSources {
+  /** Events waiting for the audit store's next group commit. */
+  auditQueueDepth: () => number;
+  /** Each cluster's active mgr as last seen (null: none found). */
+  activeMgrs: () => readonly { readonly cluster: string; readonly url: string | null }[];
 }

@@ -5,6 +5,7 @@ import type { RouteMatch } from './catalogue.ts';
 import type { Decision } from './decision.ts';
 import type { RequestHeaders, RequestTarget } from './http.ts';
 import type { Principal } from './principal.ts';
+import type { RequestTrace } from './trace.ts';
 
 export interface RequestState {
   requestId: string;
@@ -21,6 +22,8 @@ export interface RequestState {
   /** Error code when the gateway refused or failed the request. */
   errorCode?: string;
   upstreamMs?: number;
+  /** The request's trace, when tracing is on (telemetry/tracing.ts). */
+  trace?: RequestTrace;
   /** The answer was shared with other requests (request coalescing). */
   shared?: 'coalesced' | 'cached';
 }

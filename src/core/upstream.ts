@@ -25,6 +25,8 @@ export interface UpstreamResponse {
   readonly status: number;
   readonly headers: Record<string, string | string[]>;
   readonly body: Readable;
+  /** The dashboard (mgr) URL that answered, when one did. */
+  readonly mgr?: string;
   /** Set when the answer was shared with other requests (coalesced call or micro-cache). */
   readonly shared?: 'coalesced' | 'cached';
 }

@@ -6,6 +6,7 @@ import type { RouteMatch } from '../core/catalogue.ts';
 import type { Decision } from '../core/decision.ts';
 import type { Exchange } from '../core/exchange.ts';
 import type { HttpMethod } from '../core/http.ts';
+import type { StageSpan } from '../core/trace.ts';
 import type { UpstreamResponse } from '../core/upstream.ts';
 import { upstreamPathAndQuery } from '../intake/request-target.ts';
 import { upstreamRequestHeaders } from '../proxy/headers.ts';
@@ -22,7 +23,8 @@ export interface Forwarding {
 
 export type PublicOrigin = (secure: boolean) => { readonly proto: 'http' | 'https'; readonly host: string };
 
-export async function forwardToCeph(deps: PipelineDeps, x: Exchange, f: Forwarding, origin: PublicOrigin): Promise<UpstreamResponse> {
+/** Sends the request to Ceph; `span` (when traced) is the upstream stage's, whose context Ceph receives. */
+export async function forwardToCeph(deps: PipelineDeps, x: Exchange, f: Forwarding, origin: PublicOrigin, span?: StageSpan): Promise<UpstreamResponse> {
   const { state } = x;
   const started = performance.now();
   try {
@@ -32,12 +34,16 @@ export async function forwardToCeph(deps: PipelineDeps, x: Exchange, f: Forwardi
       cephAccount: f.decision.cephAccount,
       method: f.method,
       pathAndQuery: upstreamPathAndQuery(state.target),
-      headers: upstreamRequestHeaders(state.headers, {
-        requestId: state.requestId,
-        clientIp: state.clientIp,
-        fromTrustedProxy: state.fromTrustedProxy,
-        ...origin(x.secure),
-      }),
+      headers: {
+        ...upstreamRequestHeaders(state.headers, {
+          requestId: state.requestId,
+          clientIp: state.clientIp,
+          fromTrustedProxy: state.fromTrustedProxy,
+          ...origin(x.secure),
+        }),
+        // Traced: Ceph gets the upstream span's traceparent, which continues the client's.
+        ...span?.contextHeaders(),
+      },
       body: f.body,
       operation: f.route.operation,
       clientAccept: state.headers.get('accept')?.[0] ?? null,
@@ -45,6 +51,12 @@ export async function forwardToCeph(deps: PipelineDeps, x: Exchange, f: Forwardi
     });
     state.upstreamStatus = upstream.status;
     if (upstream.shared) state.shared = upstream.shared;
+    span?.set({
+      'cephgate.cluster': f.route.cluster,
+      'cephgate.mgr': upstream.mgr,
+      'http.response.status_code': upstream.status,
+      'cephgate.shared': upstream.shared,
+    });
     deps.metrics.upstreamAnswers.inc({ cluster: f.route.cluster, shared: upstream.shared ?? 'no' });
     // Only answers that really came from Ceph measure Ceph's latency.
     if (!upstream.shared) deps.metrics.upstreamSeconds.observe({ cluster: f.route.cluster }, (performance.now() - started) / 1000);

@@ -13,6 +13,7 @@ import type { Exchange } from '../core/exchange.ts';
 import { type HttpMethod, MUTATING_METHODS, PROXIED_METHODS } from '../core/http.ts';
 import type { Principal } from '../core/principal.ts';
 import type { RequestState } from '../core/request-state.ts';
+import { inStage } from '../core/trace.ts';
 import { readRequestBody } from '../intake/body.ts';
 import { sendUpstreamAnswer } from './answer.ts';
 import { auditIntent, auditOutcome, orRecordRefusal } from './audit-steps.ts';
@@ -32,17 +33,21 @@ export function createProxyHandler(deps: PipelineDeps): (x: Exchange) => Promise
     if (isUiAsset(matched.route?.operation ?? null)) return await serveUiAsset(deps, x, matched.route as RouteMatch, origin);
     if (matched.route !== null && (await answerLocally(deps, x, matched.route))) return;
 
-    const principal = await orRecordRefusal(deps, state, method, null, () => authenticate(deps, state, method));
+    const principal = await orRecordRefusal(deps, state, method, null, () => inStage(state.trace, 'authenticate', () => authenticate(deps, state, method)));
     const route = await orRecordRefusal(deps, state, method, null, () => checkedRoute(deps, state, matched));
     const body = await orRecordRefusal(deps, state, method, null, () => readBody(x, method, bodyLimits));
-    const decision = decideSafely(deps, {
-      principal,
-      method,
-      route,
-      query: state.target.query,
-      body,
-      contentType: state.headers.get('content-type')?.[0] ?? null,
-      now: deps.now(),
+    const decision = inStage(state.trace, 'decide', (span) => {
+      const d = decideSafely(deps, {
+        principal,
+        method,
+        route,
+        query: state.target.query,
+        body,
+        contentType: state.headers.get('content-type')?.[0] ?? null,
+        now: deps.now(),
+      });
+      span.set({ 'cephgate.decision': d.effect, 'cephgate.rule': d.ruleId ?? undefined, 'cephgate.ceph_account': d.cephAccount ?? undefined });
+      return d;
     });
     state.decision = decision;
     await orRecordRefusal(deps, state, method, body, () => {
@@ -51,13 +56,21 @@ export function createProxyHandler(deps: PipelineDeps): (x: Exchange) => Promise
     });
     const userCredential = await orRecordRefusal(deps, state, method, body, () => cephNativeCredential(deps, principal, route));
 
-    const auditId = MUTATING_METHODS.has(method) || deps.config.audit.record_reads ? await auditIntent(deps, state, method, body) : null;
+    const auditId =
+      MUTATING_METHODS.has(method) || deps.config.audit.record_reads
+        ? await inStage(state.trace, 'audit.intent', () => auditIntent(deps, state, method, body))
+        : null;
     const forwardedAt = deps.now();
     let upstream: Awaited<ReturnType<typeof forwardToCeph>>;
     try {
-      upstream = await forwardToCeph(deps, x, { method, route, decision, body, ...(userCredential ? { userCredential } : {}) }, origin);
+      upstream = await inStage(state.trace, 'upstream', (span) =>
+        forwardToCeph(deps, x, { method, route, decision, body, ...(userCredential ? { userCredential } : {}) }, origin, span),
+      );
     } catch (err) {
-      if (auditId !== null) void auditOutcome(deps, auditId, forwardedAt, null, err instanceof GatewayError ? err.status : 502, null, err);
+      if (auditId !== null)
+        void inStage(state.trace, 'audit.outcome', () =>
+          auditOutcome(deps, auditId, forwardedAt, null, err instanceof GatewayError ? err.status : 502, null, err),
+        );
       throw err;
     }
     // The outcome is queued before the client is answered and committed with the next group commit,
@@ -65,7 +78,8 @@ export function createProxyHandler(deps: PipelineDeps): (x: Exchange) => Promise
     await sendUpstreamAnswer(x, upstream, {
       inspect: auditId !== null,
       onInspected: (answer) => {
-        if (auditId !== null) void auditOutcome(deps, auditId, forwardedAt, upstream.status, upstream.status, answer, null);
+        if (auditId !== null)
+          void inStage(state.trace, 'audit.outcome', () => auditOutcome(deps, auditId, forwardedAt, upstream.status, upstream.status, answer, null));
       },
     });
   };

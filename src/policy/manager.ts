@@ -15,6 +15,8 @@ export interface PolicyManagerOptions extends PolicyLoadOptions {
   readonly onError?: (issues: readonly PolicyLoadIssue[]) => void;
   /** A new set became active. */
   readonly onReload?: (engine: CompiledPolicy, previousVersion: string) => void;
+  /** A reload succeeded, whether or not the set changed (for the last-reload-success metric). */
+  readonly onLoaded?: (engine: CompiledPolicy) => void;
 }
 
 export class PolicyManager {
@@ -45,6 +47,7 @@ export class PolicyManager {
     const previous = this.active.version;
     this.active = r.engine;
     if (r.engine.version !== previous) this.opts.onReload?.(r.engine, previous);
+    this.opts.onLoaded?.(r.engine);
     return true;
   }
 

@@ -13,6 +13,7 @@ import type { Config } from '../config/schema.ts';
 import type { LocalAnswer } from '../core/exchange.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Metrics } from '../core/metrics.ts';
+import type { RequestTracer } from '../core/trace.ts';
 import type { Database } from '../db/database.ts';
 import { sessions } from '../db/schema.ts';
 import { createTrustedProxies } from '../intake/trusted-proxies.ts';
@@ -24,6 +25,7 @@ import { formatIssue } from '../policy/model.ts';
 import { dashboardPermissions } from '../policy/ui-permissions.ts';
 import { forward } from '../proxy/forward.ts';
 import { createMetrics } from '../telemetry/metrics.ts';
+import { TracingConfigError, tracingFromEnv } from '../telemetry/tracing.ts';
 import { createAdminApp } from '../web/admin.ts';
 import { createWebApp } from '../web/app.ts';
 import { mountGatewayRoutes } from '../web/gateway-routes.ts';
@@ -51,19 +53,33 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function buildGateway(config: Config, log: Logger, opts: { metrics?: Metrics; now?: () => Date } = {}): Promise<Gateway> {
+export interface BuildOptions {
+  readonly metrics?: Metrics;
+  readonly now?: () => Date;
+  /** The tracer (tests pass one with an in-memory exporter); default: from the OTEL_* environment, off unless set. */
+  readonly tracer?: RequestTracer | null;
+}
+
+export async function buildGateway(config: Config, log: Logger, opts: BuildOptions = {}): Promise<Gateway> {
   if (config.ceph.clusters.length === 0) throw new StartupError('no Ceph cluster configured (ceph.clusters); see docs/configuration.md');
+  const tracer = opts.tracer !== undefined ? opts.tracer : tracerFromEnvironment(log);
   const metrics = opts.metrics ?? createMetrics();
   const now = opts.now ?? (() => new Date());
   const audit = await setUpAudit(config, log);
   const routing = await setUpRouting(config, log);
-  const policies = policyManager(config, routing.catalogues.values(), log);
+  const policies = policyManager(config, routing.catalogues.values(), log, metrics);
   const upstream = createCephUpstream(config.ceph, {
     forward,
     log,
     onLogin: (cluster, result) => metrics.cephLogins.inc({ cluster, result }),
     onCacheHit: (cluster) => metrics.cephTokenCacheHits.inc({ cluster }),
   });
+  metrics.sources.auditQueueDepth = () => audit.audit.queueDepth();
+  audit.audit.observeCommits((size, seconds, failed) => {
+    metrics.auditCommitSeconds.observe({ result: failed ? 'failed' : 'ok' }, seconds);
+    metrics.auditCommitBatchSize.observe(size);
+  });
+  metrics.sources.activeMgrs = () => config.ceph.clusters.map((c) => ({ cluster: c.name, url: upstream.cluster(c.name)?.pool.current() ?? null }));
   const identity = setUpIdentity(config, { database: audit.database, audit: audit.audit, upstream, defaultCluster: routing.defaultCluster, log, metrics, now });
 
   const deps: PipelineDeps = {
@@ -103,6 +119,7 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
       proxy: createProxyHandler(deps),
       web: webRequestListener(web, log),
       uiAtRoot: routing.uiClusters.has(routing.defaultCluster),
+      tracer,
     }),
     admin: adminApp(config, { audit, upstream, policies, metrics }),
     deps,
@@ -115,21 +132,46 @@ export async function buildGateway(config: Config, log: Logger, opts: { metrics?
       policies.close();
       await upstream.close();
       await audit.close();
+      await tracer?.shutdown();
     },
   };
 }
 
+function tracerFromEnvironment(log: Logger): RequestTracer | null {
+  try {
+    return tracingFromEnv(process.env, log);
+  } catch (err) {
+    if (err instanceof TracingConfigError) throw new StartupError(`tracing: ${err.message} (docs/observability.md, "Tracing")`);
+    throw err;
+  }
+}
+
 /** Policies, checked against the clusters' catalogues and the configured accounts. */
-function policyManager(config: Config, catalogues: Iterable<import('../ceph/catalogue.ts').RouteCatalogue>, log: Logger): PolicyManager {
-  return new PolicyManager({
+function policyManager(config: Config, catalogues: Iterable<import('../ceph/catalogue.ts').RouteCatalogue>, log: Logger, metrics: Metrics): PolicyManager {
+  const active = (version: string) => {
+    metrics.policySetInfo.reset();
+    metrics.policySetInfo.set({ version }, 1);
+    metrics.policyLastReloadSuccess.set(1);
+  };
+  const manager = new PolicyManager({
     dir: config.policy.dir,
     watch: config.policy.watch,
     catalogues: [...new Set(catalogues)],
     accounts: Object.fromEntries(config.ceph.clusters.map((c) => [c.name, c.accounts.map((a) => a.name)])),
     maxInspectBytes: config.policy.max_inspect_bytes,
-    onError: (issues) => log.error({ problems: issues.map(formatIssue) }, 'policy reload rejected; the last good policy set stays active'),
+    onError: (issues) => {
+      metrics.policyReloads.inc({ result: 'rejected' });
+      metrics.policyLastReloadSuccess.set(0);
+      log.error({ problems: issues.map(formatIssue) }, 'policy reload rejected; the last good policy set stays active');
+    },
     onReload: (engine, previous) => log.info({ version: engine.version, previous }, 'policy set reloaded'),
+    onLoaded: (engine) => {
+      metrics.policyReloads.inc({ result: 'applied' });
+      active(engine.version);
+    },
   });
+  active(manager.current.version);
+  return manager;
 }
 
 /** The dashboard UI's login dance for browser sessions (auth/browser/ui-answers.ts), on the clusters that serve the UI. */

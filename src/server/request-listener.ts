@@ -11,10 +11,12 @@ import type { AnswerHeaders, Exchange } from '../core/exchange.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { RequestState } from '../core/request-state.ts';
+import type { RequestTracer } from '../core/trace.ts';
 import { headersFromRaw } from '../intake/headers.ts';
 import { checkHeaders, type IntakeDeps, newRequestState } from '../intake/request-state.ts';
 import { parseRequestTarget } from '../intake/request-target.ts';
 import { logRequest } from '../telemetry/access-log.ts';
+import { endRequestTrace } from '../telemetry/tracing.ts';
 import { lingerAfterAnswer } from './lingering-close.ts';
 
 const PROXIED_PREFIXES = ['/api/', '/ui-api/', '/clusters/'];
@@ -28,6 +30,8 @@ export interface RequestListenerDeps extends IntakeDeps {
   readonly web: RequestListener;
   /** The default cluster's dashboard UI is served at `/` (ceph/ui-assets.ts). */
   readonly uiAtRoot: boolean;
+  /** Set when tracing is on (telemetry/tracing.ts). */
+  readonly tracer?: RequestTracer | null;
 }
 
 /** True for the paths the pipeline serves: the Ceph API, other clusters, and (when served at `/`) the UI's files. */
@@ -42,7 +46,14 @@ export function createRequestListener(deps: RequestListenerDeps): RequestListene
   async function proxy(incoming: IncomingMessage, outgoing: ServerResponse, started: number): Promise<void> {
     const state: RequestState = newRequestState(deps, headersFromRaw(incoming.rawHeaders), incoming.socket.remoteAddress);
     const method = incoming.method ?? 'GET';
-    outgoing.once('close', () => logRequest(deps, state, method, outgoing.statusCode, started));
+    if (deps.tracer) {
+      const path = (incoming.url ?? '').split('?', 1)[0] as string;
+      state.trace = deps.tracer.start({ method, path, headers: state.headers, clientIp: state.clientIp, requestId: state.requestId });
+    }
+    outgoing.once('close', () => {
+      endRequestTrace(state, outgoing.statusCode);
+      logRequest(deps, state, method, outgoing.statusCode, started);
+    });
     try {
       checkHeaders(state.headers);
       state.target = parseRequestTarget(incoming.url ?? '');

@@ -24,6 +24,7 @@ export function logRequest(
   const decision = state?.decision?.effect ?? 'none';
   deps.metrics.requests.inc({ route, method, decision, status: String(status) });
   deps.metrics.requestSeconds.observe({ method }, ms / 1000);
+  if (state?.errorCode !== undefined) deps.metrics.refusals.inc({ status: String(status), code: state.errorCode });
   deps.log.info(
     {
       request_id: state?.requestId,
@@ -41,7 +42,7 @@ export function logRequest(
       client: state?.clientIp,
       ms: Math.round(ms * 100) / 100,
       upstream_ms: state?.upstreamMs === undefined ? undefined : Math.round(state.upstreamMs * 100) / 100,
-      trace_id: traceId(state?.headers.get('traceparent')?.[0]),
+      trace_id: state?.trace?.traceId ?? traceId(state?.headers.get('traceparent')?.[0]),
     },
     'request',
   );

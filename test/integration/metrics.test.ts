@@ -3,7 +3,8 @@
 // 200 when ready; and the compose deployment's config loads through the real loader and schema.
 
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
@@ -25,11 +26,15 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 
 describe('metrics, health and readiness on the admin listener only', () => {
   let gw: FullGateway | null = null;
+  // A copy of the example policies, so one test can break and mend them.
+  const policiesDir = mkdtempSync(join(tmpdir(), 'cephgate-metrics-policies-'));
   before(async () => {
-    if (testEnv.cephUrl) gw = await startFullGateway();
+    cpSync('policies', policiesDir, { recursive: true });
+    if (testEnv.cephUrl) gw = await startFullGateway({ policiesDir });
   });
   after(async () => {
     await gw?.close();
+    rmSync(policiesDir, { recursive: true, force: true });
   });
   const g = () => gw as FullGateway;
   const scrape = async () => {
@@ -91,6 +96,45 @@ describe('metrics, health and readiness on the admin listener only', () => {
       assert.match(after, new RegExp(`^# TYPE ${name} `, 'm'), name);
     }
     assert.match(after, /^cephgate_process_cpu_seconds_total /m, 'default process metrics, prefixed');
+
+    // What operators ask of a gateway (issue 18): what runs, refusals by reason, the audit queue and its
+    // commits, each cluster's active mgr.
+    const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+    assert.equal(sample(after, 'cephgate_build_info', { version, node_version: process.version }), 1);
+    assert.equal(delta('cephgate_refusals_total', { status: '403', code: 'policy_denied' }), 1);
+    assert.equal(delta('cephgate_refusals_total', { status: '401' }), 1);
+    assert.ok(delta('cephgate_audit_commit_duration_seconds_count', { result: 'ok' }) >= 1, 'group commits timed');
+    assert.ok(delta('cephgate_audit_commit_batch_size_count') >= 1);
+    assert.match(after, /^cephgate_audit_queue_depth \d+$/m);
+    const mgr = new URL(g().config.ceph.clusters[0]?.dashboards[0] as string).origin;
+    assert.equal(
+      sample(after, 'cephgate_ceph_active_mgr', { cluster: 'main', url: mgr }),
+      1,
+      after
+        .split('\n')
+        .filter((l) => l.includes('active_mgr'))
+        .join('\n'),
+    );
+    assert.equal(sample(after, 'cephgate_policy_set_info', { version: g().gateway.policies.current.version }), 1);
+    assert.equal(sample(after, 'cephgate_policy_last_reload_success'), 1);
+  });
+
+  test('a rejected policy reload shows in the metrics until a good one is applied', async (t) => {
+    if (!need(t, 'ceph')) return;
+    const good = g().gateway.policies.current.version;
+    const broken = join(policiesDir, 'zz-broken.yaml');
+    writeFileSync(broken, 'rules:\n  - id: broken\n    effect: maybe\n');
+    try {
+      assert.equal(g().gateway.policies.reload(), false);
+      const text = await scrape();
+      assert.equal(sample(text, 'cephgate_policy_last_reload_success'), 0);
+      assert.ok(sample(text, 'cephgate_policy_reloads_total', { result: 'rejected' }) >= 1);
+      assert.equal(sample(text, 'cephgate_policy_set_info', { version: good }), 1, 'the last good set stays active');
+    } finally {
+      rmSync(broken);
+    }
+    assert.equal(g().gateway.policies.reload(), true);
+    assert.equal(sample(await scrape(), 'cephgate_policy_last_reload_success'), 1);
   });
 
   test('the public listener answers none of the admin paths, with or without a token', async (t) => {

@@ -3,6 +3,7 @@
 
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { RequestTracer } from '../../src/core/trace.ts';
 import type { PipelineDeps } from '../../src/pipeline/deps.ts';
 import { createProxyHandler } from '../../src/pipeline/handle.ts';
 import { createPublicServer, webRequestListener } from '../../src/server/listeners.ts';
@@ -16,10 +17,14 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(deps: PipelineDeps, opts: AppOptions = {}): Promise<RunningGateway> {
+export async function startGateway(deps: PipelineDeps, opts: AppOptions & { readonly tracer?: RequestTracer } = {}): Promise<RunningGateway> {
   // As `cephgate serve` runs: the Ceph API through the pipeline, the gateway's own pages on the web app.
   const web = webRequestListener(createWebApp(deps, opts), deps.log);
-  const server = createPublicServer(createRequestListener({ ...deps, proxy: createProxyHandler(deps), web, uiAtRoot: false }), deps.config, deps.log);
+  const server = createPublicServer(
+    createRequestListener({ ...deps, proxy: createProxyHandler(deps), web, uiAtRoot: false, tracer: opts.tracer ?? null }),
+    deps.config,
+    deps.log,
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
