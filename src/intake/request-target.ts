@@ -93,9 +93,11 @@ export function parseRequestTarget(raw: string, maxLength = 8192): RequestTarget
   const rawQuery = q === -1 ? '' : raw.slice(q + 1);
   if (!QUERY_CHAR.test(rawQuery) || BAD_PERCENT.test(rawQuery)) throw invalid('invalid character in query');
 
-  // `/clusters/<name>/` is the root of that cluster (its dashboard UI), the one place a trailing slash is taken.
+  // `/clusters/<name>/` is the root of that cluster (its dashboard UI) and `/gateway/` the gateway's start
+  // page: the only places a trailing slash is taken.
   const clusterRoot = /^\/clusters\/[^/]+\/$/.test(fullPath);
-  let segments = fullPath === '/' ? [] : (clusterRoot ? fullPath.slice(1, -1) : fullPath.slice(1)).split('/');
+  const trailingSlash = clusterRoot || fullPath === '/gateway/';
+  let segments = fullPath === '/' ? [] : (trailingSlash ? fullPath.slice(1, -1) : fullPath.slice(1)).split('/');
   for (const seg of segments) {
     if (seg === '') throw invalid('empty path segment');
     if (!PATH_CHAR.test(seg)) throw invalid('invalid character in path');

@@ -5,6 +5,7 @@
 import type { RequestListener } from 'node:http';
 import { and, count, gt, isNull, sql } from 'drizzle-orm';
 import type { Hono } from 'hono';
+import { loadCheckpointKey } from '../audit/checkpoint.ts';
 import type { AuditStore } from '../audit/store.ts';
 import { createDashboardUiAnswers } from '../auth/browser/ui-answers.ts';
 import { createCoalescingUpstream } from '../ceph/coalesce.ts';
@@ -30,6 +31,7 @@ import { createAdminApp } from '../web/admin.ts';
 import { createWebApp } from '../web/app.ts';
 import { mountGatewayRoutes } from '../web/gateway-routes.ts';
 import { createLoginRoutes } from '../web/login.ts';
+import type { PagesOptions } from '../web/pages/deps.ts';
 import { type AuditSetup, setUpAudit } from './audit-setup.ts';
 import { type Identity, setUpIdentity } from './identity-setup.ts';
 import { webRequestListener } from './listeners.ts';
@@ -111,6 +113,7 @@ export async function buildGateway(config: Config, log: Logger, opts: BuildOptio
         apiKeyMaxLifetimeDays: config.identity.api_keys.max_lifetime_days,
         policies,
         ...(identity.browser ? { browser: createLoginRoutes(identity.browser) } : {}),
+        pages: pagesOptions(config, routing),
       }),
   });
   return {
@@ -134,6 +137,17 @@ export async function buildGateway(config: Config, log: Logger, opts: BuildOptio
       await audit.close();
       await tracer?.shutdown();
     },
+  };
+}
+
+/** What the pages take from configuration: the IdP's name on the sign-in button, the Dashboard link, the checkpoint key. */
+function pagesOptions(config: Config, routing: Routing): PagesOptions {
+  const login = config.identity.browser_login;
+  const key = config.audit.signing_key_file;
+  return {
+    ...(login?.enabled ? { idpName: login.issuer } : {}),
+    ...(routing.uiClusters.has(routing.defaultCluster) ? { dashboardUrl: '/' } : {}),
+    ...(key ? { checkpointKey: loadCheckpointKey(key).publicKey } : {}),
   };
 }
 

@@ -60,6 +60,8 @@ describe('parseRequestTarget refuses what two parsers could read differently', (
     ['space', '/api/pool name'],
     ['bad cluster name', '/clusters/UPPER/api/pool'],
     ['cluster without path', '/clusters/east'],
+    ['trailing slash under the gateway', '/gateway/audit/'],
+    ['two trailing slashes at the gateway root', '/gateway//'],
     ['control char in query', '/api/pool?x=%00'],
     ['raw space in query', '/api/pool?x=a b'],
   ];
@@ -71,4 +73,13 @@ describe('parseRequestTarget refuses what two parsers could read differently', (
       );
     });
   }
+});
+
+describe('the two roots that end in a slash', () => {
+  test("a cluster's dashboard root and the gateway's start page", () => {
+    assert.deepEqual(parseRequestTarget('/clusters/east/').segments, []);
+    assert.equal(parseRequestTarget('/clusters/east/').cluster, 'east');
+    assert.deepEqual(parseRequestTarget('/gateway/').segments, ['gateway']);
+    assert.equal(parseRequestTarget('/gateway/').cluster, null);
+  });
 });
