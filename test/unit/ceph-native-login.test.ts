@@ -111,6 +111,28 @@ test('limiter: two instances on one database share the counters; a reservation o
   assert.ok((await b.admit('u', 'ip8')).ok, 'the dead reservation no longer counts');
 });
 
+test('limiter: rows of clients that stopped trying are swept after a window; a consecutive count stays', async () => {
+  const db = await database();
+  let now = 0;
+  const policy = { maxFailuresPerUser: 5, maxFailuresPerClient: 100, windowMs: 60_000, maxConsecutiveFailures: 8 };
+  const l = createLoginLimiter({ database: db, cluster: 'sweep', policy, now: () => now });
+  const x = await l.admit('u', 'gone');
+  assert.ok(x.ok);
+  await x.attempt.failed();
+  const rows = async () =>
+    (
+      (await db.db.execute(sql`select key from native_login_counters where key like '%:sweep/%' order by key`)) as unknown as { rows: { key: string }[] }
+    ).rows.map((r) => r.key);
+  assert.deepEqual(await rows(), ['client:sweep/gone', 'user:sweep/u']);
+  now = 11 * 60_000; // past the window and the sweep interval: the next admission sweeps
+  const y = await l.admit('v', 'new');
+  assert.ok(y.ok);
+  await y.attempt.abandoned();
+  await new Promise((r) => setTimeout(r, 200)); // the sweep is not awaited by the admission
+  assert.deepEqual(await rows(), ['user:sweep/u'], "the client's row went; the user's consecutive failure stays");
+  assert.equal((await l.peek('u')).consecutive, 1);
+});
+
 test('config: defaults, and limits that must stay below Ceph lock-out', () => {
   const d = nativeLoginDefaults({ enabled: true });
   assert.equal(d.token_ttl_seconds, 28800);

@@ -5,7 +5,7 @@
 // themselves are pure (limiter-rules.ts).
 
 import { randomUUID } from 'node:crypto';
-import { eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, like, lt, or, sql } from 'drizzle-orm';
 import type { Database, Db } from '../../db/database.ts';
 import { nativeLoginCounters } from '../../db/schema.ts';
 import { type Counters, emptyCounters, isEmpty, judge, type LimiterPolicy, prune, type Refusal, settle, type Verdict } from './limiter-rules.ts';
@@ -69,9 +69,31 @@ async function store(tx: Db, key: string, c: Counters, t: number): Promise<void>
     .where(eq(nativeLoginCounters.key, key));
 }
 
+/** How often an instance clears rows nobody touched for a whole window (clients and users that stopped trying). */
+const SWEEP_EVERY_MS = 10 * 60_000;
+
 export function createLoginLimiter(o: LoginLimiterOptions): LoginLimiter {
   const now = o.now ?? Date.now;
   const { database, policy } = o;
+  let lastSweep = now();
+
+  /** Rows whose every failure left the window, with nothing in flight and no consecutive count (which never decays). */
+  const sweep = (t: number): void => {
+    if (t - lastSweep < SWEEP_EVERY_MS) return;
+    lastSweep = t;
+    database.db
+      .delete(nativeLoginCounters)
+      .where(
+        and(
+          lt(nativeLoginCounters.updatedAt, new Date(t - Math.max(policy.windowMs, 0))),
+          eq(nativeLoginCounters.consecutive, 0),
+          sql`${nativeLoginCounters.pending} = '{}'::jsonb`,
+          // This cluster's rows only: another cluster's window may be longer.
+          or(like(nativeLoginCounters.key, `user:${o.cluster}/%`), like(nativeLoginCounters.key, `client:${o.cluster}/%`)),
+        ),
+      )
+      .catch(() => {}); // a missed sweep only leaves rows for the next one
+  };
 
   /** Runs `change` on the pair's counters under their locks and writes them back. */
   const withPair = <T>(keys: readonly [string, string], change: (u: Counters, c: Counters, t: number) => T): Promise<T> =>
@@ -90,6 +112,7 @@ export function createLoginLimiter(o: LoginLimiterOptions): LoginLimiter {
     async admit(user, client) {
       const keys = [userKey(o.cluster, user), clientKey(o.cluster, client)] as const;
       const id = randomUUID();
+      sweep(now());
       const refusal = await withPair(keys, (u, c, t) => {
         const r = judge(u, c, policy, t);
         if (r === null) {
