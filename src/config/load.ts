@@ -1,11 +1,16 @@
 // Loads the configuration once at start-up: YAML file (--config, CEPHGATE_CONFIG, ./cephgate.yaml,
 // or built-in defaults), then CEPHGATE__SECTION__KEY environment overrides, then the zod schema.
-// Every problem is reported at once with its key path. This is the only module reading process.env.
+// Every problem is reported at once with its key path and where it was set (file line or variable).
+// This is, with config/check-source.ts, the only module reading process.env. `serve` goes further
+// with the whole check (config/check.ts): secrets, files, URLs, references, policies.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { type ConfigProblem, dedupe } from './check-problem.ts';
+import { issueProblems } from './check-schema.ts';
+import { type ConfigSource, keyOf, originText, readConfigSource } from './check-source.ts';
 import { type Config, configSchema } from './schema.ts';
+
+export { applyEnvOverrides, configPath } from './check-source.ts';
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -22,72 +27,31 @@ export interface LoadedConfig {
   readonly source: string;
 }
 
-/** Which file to read: explicit path, then CEPHGATE_CONFIG, then ./cephgate.yaml when present. */
-export function configPath(explicit: string | undefined, env: NodeJS.ProcessEnv): string | null {
-  if (explicit) return explicit;
-  if (env.CEPHGATE_CONFIG) return env.CEPHGATE_CONFIG;
-  return existsSync('cephgate.yaml') ? 'cephgate.yaml' : null;
-}
-
-const ENV_PREFIX = 'CEPHGATE__';
-
-/**
- * Environment overrides for deploy-time values: `CEPHGATE__SERVER__LISTEN__PORT=8443` sets
- * `server.listen.port`. Values are read as YAML scalars so numbers and booleans keep their type.
- * `DATABASE_URL`, when set, is the audit database unless the file names one.
- */
-export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const out = structuredClone(raw);
-  for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
-    const path = name.slice(ENV_PREFIX.length).toLowerCase().split('__').filter(Boolean);
-    if (path.length === 0) continue;
-    // Containers are objects or arrays (`CEPHGATE__CEPH__CLUSTERS__0__NAME` indexes a list).
-    let node: Record<string, unknown> = out;
-    for (const key of path.slice(0, -1)) {
-      const next = node[key];
-      if (typeof next !== 'object' || next === null) node[key] = {};
-      node = node[key] as Record<string, unknown>;
-    }
-    node[path[path.length - 1] as string] = parseYaml(value) as unknown;
-  }
-  const audit = (out.audit ?? {}) as Record<string, unknown>;
-  if (env.DATABASE_URL && audit.database_url === undefined && audit.database_url_env === undefined && audit.database_url_file === undefined) {
-    out.audit = { ...audit, database_url_env: 'DATABASE_URL' };
-  }
-  return out;
+/** `server.listen.port (cephgate.yaml:3): expected number`, the origin left out when unknown. */
+export function problemLine(p: ConfigProblem): string {
+  const where = originText(p.origin, '');
+  return `${keyOf(p.path)}${where ? ` (${where})` : ''}: ${p.message}`;
 }
 
 /** Formats zod issues as `key.path: message`, one per problem. */
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+  return dedupe(issueProblems(issues)).map(problemLine);
 }
 
 /** Parse and validate a raw (already YAML-parsed) object; throws ConfigError listing every problem. */
-export function validateConfig(raw: unknown, source: string): Config {
+export function validateConfig(raw: unknown, source: string, where?: ConfigSource): Config {
   const result = configSchema.safeParse(raw ?? {});
-  if (!result.success) throw new ConfigError(source, formatIssues(result.error.issues));
-  return result.data;
+  if (result.success) return result.data;
+  const problems = dedupe(issueProblems(result.error.issues)).map((p) => ({ ...p, origin: where?.origin(p.path) ?? null }));
+  throw new ConfigError(source, problems.map(problemLine));
 }
 
 export function loadConfig(opts: { path?: string | undefined; env?: NodeJS.ProcessEnv } = {}): LoadedConfig {
-  const env = opts.env ?? process.env;
-  const path = configPath(opts.path, env);
-  let raw: unknown = {};
-  if (path !== null) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new ConfigError(path, [`cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
-    }
-    try {
-      raw = parseYaml(text) ?? {};
-    } catch (err) {
-      throw new ConfigError(path, [`not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
-    }
-    if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(path, ['(root): must be a mapping']);
-  }
-  const source = path ?? 'built-in defaults';
-  return { config: validateConfig(applyEnvOverrides(raw as Record<string, unknown>, env), source), source };
+  const src = readConfigSource({ path: opts.path, env: opts.env ?? process.env });
+  if (src.fatal.length > 0)
+    throw new ConfigError(
+      src.label,
+      src.fatal.map((f) => (f.line === null ? f.message : `line ${f.line}: ${f.message}`)),
+    );
+  return { config: validateConfig(src.raw, src.label, src), source: src.label };
 }

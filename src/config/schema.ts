@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { auditConfigSchema } from './audit.ts';
 import { cephConfigSchema } from './ceph.ts';
+import { referenceProblems } from './check-references.ts';
 import { identityConfigSchema } from './identity.ts';
 import { policyConfigSchema } from './policy.ts';
 
@@ -82,18 +83,16 @@ export const configSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
-    const names = new Set<string>();
-    cfg.ceph.clusters.forEach((c, i) => {
-      if (names.has(c.name)) ctx.addIssue({ code: 'custom', path: ['ceph', 'clusters', i, 'name'], message: `duplicate cluster name ${c.name}` });
-      names.add(c.name);
-      const accounts = new Set(c.accounts.map((a) => a.name));
-      if (c.default_account !== undefined && !accounts.has(c.default_account)) {
-        ctx.addIssue({ code: 'custom', path: ['ceph', 'clusters', i, 'default_account'], message: `no account named ${c.default_account}` });
-      }
+    // References between keys (config/check-references.ts, shared with `cephgate config check`).
+    const named = <T extends { name: string }>(items: readonly T[], base: readonly (string | number)[]) =>
+      items.map((value, i) => ({ path: [...base, i], value, name: value.name }));
+    const problems = referenceProblems({
+      clusters: named(cfg.ceph.clusters, ['ceph', 'clusters']),
+      defaultCluster: cfg.ceph.default_cluster,
+      issuers: named(cfg.identity.issuers, ['identity', 'issuers']),
+      browserLogin: cfg.identity.browser_login,
     });
-    if (cfg.ceph.default_cluster !== undefined && !names.has(cfg.ceph.default_cluster)) {
-      ctx.addIssue({ code: 'custom', path: ['ceph', 'default_cluster'], message: `no cluster named ${cfg.ceph.default_cluster}` });
-    }
+    for (const p of problems) if (p.severity === 'error') ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
   });
 
 export type Config = z.infer<typeof configSchema>;

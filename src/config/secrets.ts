@@ -24,20 +24,47 @@ export function secretRefOf(obj: Record<string, unknown>, key: string): SecretRe
   };
 }
 
-/** Resolve a secret reference; throws an Error naming the reference (never the value) when missing. */
-export function resolveSecret(ref: SecretRef, what: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (ref.value !== undefined) return ref.value;
+/** A secret reference read now: the value, or why there is none (naming the reference, never a value). */
+export function readSecret(ref: SecretRef, env: NodeJS.ProcessEnv = process.env): { ok: true; value: string } | { ok: false; reason: string } {
+  if (ref.value !== undefined) return { ok: true, value: ref.value };
   if (ref.env !== undefined) {
     const v = env[ref.env];
-    if (v === undefined || v === '') throw new Error(`${what}: environment variable ${ref.env} is not set`);
-    return v;
+    return v === undefined || v === '' ? { ok: false, reason: `environment variable ${ref.env} is not set` } : { ok: true, value: v };
   }
   if (ref.file !== undefined) {
     try {
-      return readFileSync(ref.file, 'utf8').replace(/\r?\n$/, '');
+      return { ok: true, value: readFileSync(ref.file, 'utf8').replace(/\r?\n$/, '') };
     } catch (err) {
-      throw new Error(`${what}: cannot read secret file ${ref.file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      return { ok: false, reason: `cannot read secret file ${ref.file} (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
     }
   }
-  throw new Error(`${what}: no secret given (set ${what}_env or ${what}_file)`);
+  return { ok: false, reason: 'no secret given' };
+}
+
+/** Resolve a secret reference; throws an Error naming the reference (never the value) when missing. */
+export function resolveSecret(ref: SecretRef, what: string, env: NodeJS.ProcessEnv = process.env): string {
+  const r = readSecret(ref, env);
+  if (r.ok) return r.value;
+  throw new Error(r.reason === 'no secret given' ? `${what}: no secret given (set ${what}_env or ${what}_file)` : `${what}: ${r.reason}`);
+}
+
+/** Where a secret comes from, for messages (never its value): `environment variable X`, `file Y`, `inline value`. */
+export function secretSource(ref: SecretRef): string | null {
+  if (ref.value !== undefined) return 'inline value';
+  if (ref.env !== undefined) return `environment variable ${ref.env}`;
+  if (ref.file !== undefined) return `file ${ref.file}`;
+  return null;
+}
+
+/**
+ * A 32-byte key (AES-256) given as 64 hex characters or base64/base64url: the sessions encryption key.
+ * Throws saying what it decoded to, never the key. The format of a configured secret is the
+ * configuration's business; auth/browser/seal.ts's parseSealKey reads the same format.
+ */
+export function parseEncryptionKey(text: string): Buffer {
+  const t = text.trim();
+  const key = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : Buffer.from(t, 'base64');
+  if (key.length !== 32)
+    throw new Error(`must be 32 bytes, given as 64 hex characters or base64 (it decodes to ${key.length} bytes); make one with: openssl rand -base64 32`);
+  return key;
 }
