@@ -2,6 +2,7 @@
 // Content-Length, login-body `ttl`, and the response headers a client must never see.
 
 import { type HttpMethod, MUTATING_METHODS } from '../core/http.ts';
+import { parseCephMediaType } from './versions.ts';
 
 /** Headers Ceph reads a token from (docs/ceph-facts.md: `token` cookie first, then Bearer; X-Access-Token in OAuth2 mode). */
 const IDENTITY = new Set(['authorization', 'cookie', 'x-access-token', 'accept', 'content-length']);
@@ -12,7 +13,7 @@ export function upstreamHeaders(
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   // Defence in depth: the lead's header filter already drops these; a client credential must never reach Ceph.
-  for (const [name, value] of Object.entries(base)) if (!IDENTITY.has(name.toLowerCase())) out[name] = value;
+  for (const name in base) if (!IDENTITY.has(name.toLowerCase())) out[name] = base[name] as string | string[];
   out.accept = o.accept;
   if (o.token !== null) out.authorization = `Bearer ${o.token}`;
   // A body-less POST without Content-Length gets 411 from cherrypy (docs/ceph-facts.md).
@@ -50,9 +51,22 @@ export function isStandbyAnswer(path: string, status: number, headers: Record<st
   return /^text\/html/i.test(String(Array.isArray(ct) ? ct[0] : (ct ?? '')));
 }
 
-/** Drops upstream `Set-Cookie` (Ceph's `token=` cookie would hand the client the gateway's Ceph token). */
-export function withoutSetCookie(headers: Record<string, string | string[]>): Record<string, string | string[]> {
+/**
+ * Ceph's answer headers as the gateway passes them on, in one pass (a copy): never `Set-Cookie` (Ceph's
+ * `token=` cookie would hand the client the gateway's Ceph token), and for a plain-JSON client a Ceph
+ * media type Content-Type becomes `application/json` (Ceph labels success bodies with the endpoint's own
+ * version, docs/ceph-facts.md).
+ */
+export function cephAnswerHeaders(headers: Record<string, string | string[]>, plainJson: boolean): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() !== 'set-cookie') out[name] = value;
+  for (const name in headers) {
+    const value = headers[name] as string | string[];
+    const lower = name.toLowerCase();
+    if (lower === 'set-cookie') continue;
+    if (plainJson && lower === 'content-type') {
+      const v = Array.isArray(value) ? value[0] : value;
+      out[name] = v !== undefined && parseCephMediaType(v) !== null ? 'application/json' : value;
+    } else out[name] = value;
+  }
   return out;
 }

@@ -11,10 +11,10 @@ import type { Upstream, UpstreamRequest, UpstreamResponse } from '../core/upstre
 import { createDispatcher, type forward } from '../proxy/forward.ts';
 import { neverReachedUpstream } from '../proxy/upstream-errors.ts';
 import { type ClusterRuntime, createClusterRuntime, loginExchange, readCapped } from './cluster-runtime.ts';
-import { isStandbyAnswer, stripLoginTtl, upstreamHeaders, withoutSetCookie } from './request-prep.ts';
+import { cephAnswerHeaders, isStandbyAnswer, stripLoginTtl, upstreamHeaders } from './request-prep.ts';
 import { createTokenManager, type TokenManager } from './tokens.ts';
 import { isUiAsset } from './ui-assets.ts';
-import { type Negotiated, negotiate, rewriteContentType, routeKey, versionFrom415 } from './versions.ts';
+import { type Negotiated, negotiate, routeKey, versionFrom415 } from './versions.ts';
 
 export { detectRelease } from './release.ts';
 
@@ -192,5 +192,5 @@ async function sendToCluster(rt: ClusterRuntime, tokens: TokenManager, deps: Cep
 }
 
 function respond(res: UpstreamResponse, plainJson: boolean, mgr: string): UpstreamResponse {
-  return { status: res.status, headers: rewriteContentType(withoutSetCookie(res.headers), plainJson), body: res.body, mgr };
+  return { status: res.status, headers: cephAnswerHeaders(res.headers, plainJson), body: res.body, mgr };
 }

@@ -23,6 +23,8 @@ export function parseCephMediaType(mediaType: string): string | null {
  */
 export function clientVersion(accept: string | null): string | null {
   if (accept === null) return null;
+  // The usual case, `application/json` or `*/*`: no Ceph type anywhere, nothing to split.
+  if (!/vnd\.ceph\.api\./i.test(accept)) return null;
   for (const item of accept.split(',')) {
     const type = item.split(';')[0]?.trim() ?? '';
     if (!CEPH_MEDIA_PREFIX.test(type)) continue;
@@ -104,18 +106,4 @@ export class VersionMemory {
   entries(): [string, string][] {
     return [...this.#map];
   }
-}
-
-/**
- * Response headers for a plain-JSON client: a Ceph media type Content-Type becomes `application/json`
- * (Ceph labels success bodies with the endpoint's own version, docs/ceph-facts.md). Returns a new object.
- */
-export function rewriteContentType(headers: Record<string, string | string[]>, plainJson: boolean): Record<string, string | string[]> {
-  if (!plainJson) return headers;
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const v = Array.isArray(value) ? value[0] : value;
-    out[name] = name.toLowerCase() === 'content-type' && v !== undefined && parseCephMediaType(v) !== null ? 'application/json' : value;
-  }
-  return out;
 }

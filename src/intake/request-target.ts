@@ -95,12 +95,17 @@ export function parseRequestTarget(raw: string, maxLength = 8192): RequestTarget
 
   // `/clusters/<name>/` is the root of that cluster (its dashboard UI) and `/gateway/` the gateway's start
   // page: the only places a trailing slash is taken.
-  const clusterRoot = /^\/clusters\/[^/]+\/$/.test(fullPath);
+  const clusterRoot = fullPath.endsWith('/') && /^\/clusters\/[^/]+\/$/.test(fullPath);
   const trailingSlash = clusterRoot || fullPath === '/gateway/';
   let segments = fullPath === '/' ? [] : (trailingSlash ? fullPath.slice(1, -1) : fullPath.slice(1)).split('/');
   for (const seg of segments) {
     if (seg === '') throw invalid('empty path segment');
     if (!PATH_CHAR.test(seg)) throw invalid('invalid character in path');
+    if (!seg.includes('%')) {
+      // Nothing encoded: PATH_CHAR already excludes control bytes, backslashes and slashes.
+      if (seg === '.' || seg === '..') throw invalid('dot segment in path');
+      continue;
+    }
     // Decoding validates UTF-8 and control bytes; the decoded form also reveals encoded dot segments.
     const decoded = decodeComponent(seg);
     if (decoded === '.' || decoded === '..') throw invalid('dot segment in path');

@@ -89,7 +89,8 @@ export function clientResponseHeaders(upstream: Record<string, string | string[]
   const listedRaw = upstream.connection;
   const listed = connectionListed(listedRaw === undefined ? undefined : Array.isArray(listedRaw) ? listedRaw : [listedRaw]);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(upstream)) {
+  for (const name in upstream) {
+    const value = upstream[name];
     if (value === undefined) continue;
     const n = name.toLowerCase();
     if (HOP_BY_HOP.has(n) || listed.has(n) || RESPONSE_DROPPED.has(n)) continue;

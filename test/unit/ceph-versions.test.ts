@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadCatalogue } from '../../src/ceph/catalogue.ts';
-import { clientVersion, negotiate, rewriteContentType, VersionMemory, versionFrom415 } from '../../src/ceph/versions.ts';
+import { cephAnswerHeaders } from '../../src/ceph/request-prep.ts';
+import { clientVersion, negotiate, VersionMemory, versionFrom415 } from '../../src/ceph/versions.ts';
 import { GatewayError } from '../../src/core/errors.ts';
 
 const reef = loadCatalogue('reef');
@@ -74,11 +75,17 @@ describe('415 learning', () => {
   });
 });
 
-describe('rewriteContentType', () => {
+describe('cephAnswerHeaders', () => {
   test('Ceph media type becomes application/json for plain-JSON clients only', () => {
     const h = { 'content-type': 'application/vnd.ceph.api.v1.3+json', 'x-a': 'b' };
-    assert.deepEqual(rewriteContentType(h, true), { 'content-type': 'application/json', 'x-a': 'b' });
-    assert.deepEqual(rewriteContentType(h, false), h);
-    assert.deepEqual(rewriteContentType({ 'Content-Type': 'text/plain' }, true), { 'Content-Type': 'text/plain' });
+    assert.deepEqual(cephAnswerHeaders(h, true), { 'content-type': 'application/json', 'x-a': 'b' });
+    assert.deepEqual(cephAnswerHeaders(h, false), h);
+    assert.deepEqual(cephAnswerHeaders({ 'Content-Type': 'text/plain' }, true), { 'Content-Type': 'text/plain' });
+  });
+  test("Ceph's Set-Cookie (its token cookie) never reaches the client, in any case of the name", () => {
+    assert.deepEqual(cephAnswerHeaders({ 'set-cookie': ['token=abc'], 'x-a': 'b' }, false), { 'x-a': 'b' });
+    assert.deepEqual(cephAnswerHeaders({ 'Set-Cookie': 'token=abc', 'content-type': 'application/vnd.ceph.api.v1.0+json' }, true), {
+      'content-type': 'application/json',
+    });
   });
 });
