@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // The cephgate command line: dispatches to one module per command and turns every error into one
-// line on stderr with a documented exit code (0 ok, 1 check failed, 2 usage/config/could not run).
+// line a person can act on (config/check-explain.ts) with a documented exit code (0 ok, 1 check
+// failed, 2 usage/config/could not run). `serve` reports its own failures through its JSON log.
 
 import { readFileSync } from 'node:fs';
 import { apikeyCommand } from './cli/apikey.ts';
 import { auditCommand, migrateCommand } from './cli/audit.ts';
 import { ConfigError, UsageError } from './cli/common.ts';
+import { configCommand } from './cli/config.ts';
+import { installFatalHandlers, reportFatal } from './cli/fatal.ts';
 import { policyCommand } from './cli/policy.ts';
 import { serveCommand } from './cli/serve.ts';
 import { HELP, MAIN_HELP, VERSION_TEXT } from './cli/usage.ts';
@@ -22,6 +25,7 @@ function version(): string {
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   serve: serveCommand,
+  config: configCommand,
   migrate: migrateCommand,
   policy: policyCommand,
   audit: auditCommand,
@@ -44,16 +48,16 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`cephgate: unknown command ${JSON.stringify(command)}; run 'cephgate --help'`);
     return 2;
   }
+  installFatalHandlers(command);
   try {
     return await run(args);
   } catch (err) {
     if (err instanceof UsageError) console.error(`cephgate ${command}: ${err.message}; run 'cephgate ${command} --help'`);
-    else if (err instanceof ConfigError) console.error(`cephgate: ${err.message}`);
-    else if (err instanceof PolicyLoadError) console.error(`cephgate: ${err.message}`);
-    else if (err instanceof StartupError) {
-      console.error(`cephgate: ${err.message}`);
-      return err.exitCode === 3 ? 2 : err.exitCode;
-    } else console.error(`cephgate ${command}: ${(err as Error).message ?? String(err)}`);
+    else if (err instanceof ConfigError || err instanceof PolicyLoadError) console.error(`cephgate: ${err.message}`);
+    else {
+      reportFatal(err, command);
+      if (err instanceof StartupError) return err.exitCode === 3 ? 2 : err.exitCode;
+    }
     return 2;
   }
 }

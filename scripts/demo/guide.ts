@@ -50,7 +50,7 @@ export function guideText(g: GuideInput): string {
   if (g.browserLogin) {
     out.push(`The Ceph Dashboard itself: open ${g.pub}/ and sign in at the dev IdP (users alice, bob, carol, dave, erin; password: demo).`);
     out.push('  carol (operators) reads everything and sets OSD flags; alice (team-a) may create and delete pools named team-a-* only;');
-    out.push('  a refused change shows the gateway\'s reason in the dashboard\'s own error message. Sign out from the dashboard menu.');
+    out.push("  a refused change shows the gateway's reason in the dashboard's own error message. Sign out from the dashboard menu.");
     out.push(`The gateway's own pages (audit log for dave, your access for everyone): ${g.pub}/gateway/`);
   } else {
     out.push('Browser login is not wired into this build yet (identity.browser_login is configured; /gateway/login does not answer).');

@@ -1,6 +1,9 @@
 // Finds and follows the active mgr of one cluster among its dashboard URLs. Only the active mgr serves the
 // dashboard; standbys answer a redirect to it or an error status (docs/ceph-facts.md "Several mgr daemons").
+// When none is found it says why, for every dashboard: in a warning when that changes, as the cause of
+// the 503 a request gets, and to /readyz.
 
+import { describeError } from '../config/check-explain.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 
@@ -30,8 +33,10 @@ export interface MgrPool {
   markDown(origin: string, reason: string): void;
   /** The last known active origin, or null (for /readyz; does no I/O). */
   current(): string | null;
-  /** Probes now; true when an active mgr answers. */
+  /** Probes now; true when an active mgr answers, else rejects with why none does (each dashboard's answer or error). */
   ping(): Promise<boolean>;
+  /** Why no active mgr was found by the last discovery, or null when one was. */
+  problem(): string | null;
   close(): void;
 }
 
@@ -65,6 +70,9 @@ export function createMgrPool(o: MgrPoolOptions): MgrPool {
   let lostAt: number | null = null;
   let discovery: Promise<string | null> | null = null;
   let closed = false;
+  /** Why the last discovery found no active mgr; what was last logged, and when (a changed reason is logged at once, the same one every minute). */
+  let problem: string | null = null;
+  let logged: { text: string; at: number } | null = null;
 
   const probe = async (origin: string): Promise<ProbeResult> => {
     const ctl = new AbortController();
@@ -72,15 +80,37 @@ export function createMgrPool(o: MgrPoolOptions): MgrPool {
     try {
       return await o.probe(origin, ctl.signal);
     } catch (error) {
+      if (ctl.signal.aborted)
+        return { error: new Error(`no answer within ${probeTimeoutMs} ms (ceph.clusters[].failover.probe_timeout_ms)`, { cause: error }) };
       return { error };
     } finally {
       clearTimeout(t);
     }
   };
 
+  /** One dashboard's answer, as a person reads it. */
+  const seen = (origin: string, r: ProbeResult): string => {
+    if (!('status' in r)) return `${origin}: ${describeError(r.error, { service: 'ceph', endpoint: origin })}`;
+    return `${origin}: answered ${r.status}${r.location === null ? '' : ` redirecting to ${r.location}`} (not the active mgr)`;
+  };
+
+  function noActive(results: readonly { origin: string; r: ProbeResult }[]): void {
+    problem = `no active Ceph mgr among ${origins.length} dashboard(s) of cluster ${o.cluster}: ${results.map(({ origin, r }) => seen(origin, r)).join('; ')}`;
+    const t = now();
+    if (logged !== null && logged.text === problem && t - logged.at < 60_000) return;
+    logged = { text: problem, at: t };
+    o.log.warn({ cluster: o.cluster, problem }, problem);
+  }
+
   /** Probes every URL at once; a standby's redirect is believed only when it names a configured mgr. */
   async function discoverOnce(): Promise<string | null> {
     const results = await Promise.all(origins.map(async (origin) => ({ origin, r: await probe(origin) })));
+    const found = await activeAmong(results);
+    if (found === null) noActive(results);
+    return found;
+  }
+
+  async function activeAmong(results: readonly { origin: string; r: ProbeResult }[]): Promise<string | null> {
     const active = results.find(({ r }) => 'status' in r && isActiveAnswer(r.status));
     if (active !== undefined) return active.origin;
     for (const { r } of results) {
@@ -110,6 +140,8 @@ export function createMgrPool(o: MgrPoolOptions): MgrPool {
         if (found !== null) {
           activeOrigin = found;
           lostAt = null;
+          problem = null;
+          logged = null;
         }
         return found;
       })
@@ -133,6 +165,8 @@ export function createMgrPool(o: MgrPoolOptions): MgrPool {
     throw new GatewayError(503, 'ceph_unavailable', `No active Ceph mgr answers for cluster ${o.cluster}.`, {
       headers: { 'Retry-After': String(retry) },
       extra: { retry_after: retry },
+      // Logged (never sent): what each dashboard answered.
+      cause: new Error(problem ?? `no active Ceph mgr found for cluster ${o.cluster}`),
     });
   }
 
@@ -168,8 +202,10 @@ export function createMgrPool(o: MgrPoolOptions): MgrPool {
         if ('status' in r && isActiveAnswer(r.status)) return true;
         markDown(activeOrigin, 'ping failed');
       }
-      return (await discover()) !== null;
+      if ((await discover()) !== null) return true;
+      throw new Error(problem ?? `no active Ceph mgr found for cluster ${o.cluster}`);
     },
+    problem: () => problem,
     close() {
       closed = true;
       if (timer !== null) clearInterval(timer);

@@ -1,17 +1,28 @@
 // `cephgate policy check|test|explain`: offline policy tools (no Ceph, no database needed).
 // With a configuration, unknown Ceph accounts and the configured releases are checked too.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { describeError } from '../config/check-explain.ts';
 import type { CephRelease } from '../core/catalogue.ts';
 import type { HttpMethod } from '../core/http.ts';
 import type { AuthMethod } from '../core/principal.ts';
 import { policyCheck, policyExplain, policyTest } from '../policy/cli-commands.ts';
-import { config, parse, UsageError } from './common.ts';
-import { HELP } from './usage.ts';
+import { config, groupHelp, parse, UsageError } from './common.ts';
 
-const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The policy directory, or why it cannot be read (then the command could not run: exit 2, not a failed check). */
+function unreadableDir(dir: string): string | null {
+  try {
+    return statSync(dir).isDirectory() ? null : `${dir} is not a directory`;
+  } catch (err) {
+    return describeError(err, { service: 'file', endpoint: dir });
+  }
+}
 
 export async function policyCommand(args: string[]): Promise<number> {
+  const help = groupHelp('policy', args, ['check', 'test', 'explain']);
+  if (help !== null) return help;
   const [verb, ...rest] = args;
   const { values } = parse(rest, {
     dir: { type: 'string' },
@@ -21,10 +32,6 @@ export async function policyCommand(args: string[]): Promise<number> {
     body: { type: 'string' },
     json: { type: 'boolean' },
   });
-  if (values.help || verb === undefined || verb === '--help' || verb === '-h') {
-    console.log(HELP.policy);
-    return verb === undefined ? 2 : 0;
-  }
   const hasConfig = Boolean(values.config) || Boolean(process.env.CEPHGATE_CONFIG);
   const cfg = hasConfig ? config(values.config).config : null;
   const releases = cfg?.ceph.clusters.map((c) => c.release).filter((r): r is CephRelease => r !== 'auto');
@@ -36,6 +43,13 @@ export async function policyCommand(args: string[]): Promise<number> {
     ...(cfg ? { maxInspectBytes: cfg.policy.max_inspect_bytes } : {}),
     ...(cfg?.ceph.default_cluster ? { defaultCluster: cfg.ceph.default_cluster } : cfg?.ceph.clusters[0] ? { defaultCluster: cfg.ceph.clusters[0].name } : {}),
   };
+  const unreadable = unreadableDir(common.dir);
+  if (unreadable !== null) {
+    console.error(
+      `cephgate policy ${verb}: cannot read the policy directory: ${unreadable}${values.dir ? '' : ' (give --dir DIR, or policy.dir in the configuration)'}`,
+    );
+    return 2;
+  }
   switch (verb) {
     case 'check':
       return policyCheck(common);
@@ -43,8 +57,11 @@ export async function policyCommand(args: string[]): Promise<number> {
       return policyTest(common);
     case 'explain': {
       if (!values.principal || !values.method || !values.path) throw new UsageError('policy explain needs --principal, --method and --path');
-      const method = values.method.toUpperCase();
-      if (!METHODS.has(method)) throw new UsageError(`--method must be one of ${[...METHODS].join(', ')}`);
+      const asked = values.method.toUpperCase();
+      if (!METHODS.has(asked)) throw new UsageError(`--method must be one of ${[...METHODS].join(', ')}`);
+      // HEAD is the GET without its body (RFC 9110 9.3.2): the gateway matches and decides it as that GET (pipeline/handle.ts).
+      const method = asked === 'HEAD' ? 'GET' : asked;
+      if (asked === 'HEAD' && !values.json) console.log('HEAD is decided as its GET:');
       const text = values.principal.startsWith('@') ? readFileSync(values.principal.slice(1), 'utf8') : values.principal;
       let principal: { id: string; groups: string[]; method?: AuthMethod; apiKey?: string };
       try {

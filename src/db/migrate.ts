@@ -1,9 +1,11 @@
 // Applies the committed drizzle-kit migrations (drizzle/) to either store. Idempotent: drizzle records
 // applied migrations in drizzle.__drizzle_migrations, so start-up and `cephgate migrate` can both call it.
+// Says how many it applied, so `cephgate migrate` can tell "applied 3" from "already up to date".
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
@@ -21,10 +23,34 @@ export function migrationsFolder(): string {
   throw new Error('drizzle migrations folder not found');
 }
 
-export async function migrateDatabase(database: Database, folder: string = migrationsFolder()): Promise<void> {
+export interface MigrationReport {
+  /** Migrations applied by this call. */
+  readonly applied: number;
+  /** Migrations the package ships (drizzle/meta/_journal.json). */
+  readonly total: number;
+}
+
+/** Rows of drizzle's bookkeeping table; 0 before the first migration created it. */
+export async function appliedMigrations(database: Database): Promise<number> {
+  try {
+    const r = (await database.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)) as unknown as { rows: { n: number }[] };
+    return Number(r.rows[0]?.n ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** How many migrations the package ships. */
+export function shippedMigrations(folder: string = migrationsFolder()): number {
+  return (JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }).entries.length;
+}
+
+export async function migrateDatabase(database: Database, folder: string = migrationsFolder()): Promise<MigrationReport> {
+  const before = await appliedMigrations(database);
   if (database.kind === 'postgres') {
     await migratePg(database.db as unknown as NodePgDatabase<Schema>, { migrationsFolder: folder });
   } else {
     await migratePglite(database.db as unknown as PgliteDatabase<Schema>, { migrationsFolder: folder });
   }
+  return { applied: Math.max(0, (await appliedMigrations(database)) - before), total: shippedMigrations(folder) };
 }

@@ -1,13 +1,13 @@
 // The audit side of the composition root: the database (Postgres when a URL is configured, else the
-// embedded PGlite directory), the store with its refusal spool, and the periodic jobs (checkpoints,
-// retention). Built once at start-up.
+// embedded PGlite directory, held by this process alone), the store with its refusal spool, and the
+// periodic jobs (checkpoints, retention). Built once at start-up.
 
 import { loadCheckpointKey, startCheckpoints } from '../audit/checkpoint.ts';
 import { pruneAudit } from '../audit/prune.ts';
 import { createRedactor } from '../audit/redact.ts';
 import { openRefusalSpool, type RefusalSpool } from '../audit/spool.ts';
 import { type AuditStore, createAuditStore } from '../audit/store.ts';
-import { databaseLocation } from '../config/database-url.ts';
+import { databaseLocation, holdPglite } from '../config/database-url.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import { type Database, openDatabase } from '../db/database.ts';
@@ -23,8 +23,20 @@ export interface AuditSetup {
 
 export async function setUpAudit(config: Config, log: Logger): Promise<AuditSetup> {
   const a = config.audit;
-  const database = await openDatabase({ ...databaseLocation(config), poolMax: a.pool_max, onError: (err) => log.warn({ err }, 'database connection error') });
-  if (a.migrate_on_start) await migrateDatabase(database);
+  const location = databaseLocation(config);
+  // PGlite has no lock of its own: a second process on the directory (a CLI command, another serve) would corrupt it.
+  const hold = 'pgliteDir' in location ? holdPglite(location.pgliteDir, 'serve') : null;
+  let database: Database;
+  try {
+    database = await openDatabase({ ...location, poolMax: a.pool_max, onError: (err) => log.warn({ err }, 'database connection error') });
+  } catch (err) {
+    hold?.release();
+    throw err;
+  }
+  if (a.migrate_on_start) {
+    const m = await migrateDatabase(database);
+    if (m.applied > 0) log.info({ applied: m.applied, total: m.total }, 'database migrations applied');
+  }
   const spool = a.spool_max_bytes > 0 ? await openRefusalSpool({ dir: a.spool_dir, maxBytes: a.spool_max_bytes }) : null;
   const audit = createAuditStore(database, {
     redactor: createRedactor({ extraPaths: a.redact_extra_paths }),
@@ -45,6 +57,7 @@ export async function setUpAudit(config: Config, log: Logger): Promise<AuditSetu
     async close() {
       stopJobs();
       await audit.close();
+      hold?.release();
     },
   };
 }

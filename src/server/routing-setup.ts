@@ -1,9 +1,11 @@
 // The routing side of the composition root: the Ceph release of each cluster (configured, or detected
-// from a dashboard's own OpenAPI document), its route catalogue, and the route matcher.
+// from a dashboard's own OpenAPI document, saying for each dashboard why it could not tell), its route
+// catalogue, and the route matcher.
 
 import { knowsUiRoutes, loadCatalogue, type RouteCatalogue } from '../ceph/catalogue.ts';
 import { detectRelease } from '../ceph/release.ts';
 import { createRouteMatcher, type RouteMatcher } from '../ceph/route-matcher.ts';
+import { describeError } from '../config/check-explain.ts';
 import type { Config } from '../config/schema.ts';
 import type { CephRelease } from '../core/catalogue.ts';
 import type { Logger } from '../core/logger.ts';
@@ -45,23 +47,29 @@ async function clusterReleases(config: Config, log: Logger): Promise<Map<string,
       out.set(c.name, c.release);
       continue;
     }
-    let lastErr: unknown = null;
+    // Every dashboard's own reason: with two mgrs, the last one's alone is usually the standby's.
+    const failures: string[] = [];
     for (const url of c.dashboards) {
-      const dispatcher = createDispatcher({ connectTimeoutMs: c.timeouts.connect_ms, caFile: c.tls.ca_file, insecureSkipVerify: c.tls.insecure_skip_verify });
+      let dispatcher: ReturnType<typeof createDispatcher>;
+      try {
+        dispatcher = createDispatcher({ connectTimeoutMs: c.timeouts.connect_ms, caFile: c.tls.ca_file, insecureSkipVerify: c.tls.insecure_skip_verify });
+      } catch (err) {
+        throw new StartupError(`cluster ${c.name}: tls.ca_file: ${describeError(err, { service: 'file', endpoint: c.tls.ca_file ?? '' })}`);
+      }
       try {
         const release = await detectRelease(url, { dispatcher, timeoutMs: 10_000 });
         out.set(c.name, release);
         log.info({ cluster: c.name, release, url }, 'detected the Ceph release');
         break;
       } catch (err) {
-        lastErr = err;
+        failures.push(`${url}: ${describeError(err, { service: 'ceph', endpoint: url })}`);
       } finally {
         await dispatcher.close();
       }
     }
     if (!out.has(c.name)) {
       throw new StartupError(
-        `cannot detect the Ceph release of cluster ${c.name} (${(lastErr as Error)?.message ?? 'no answer'}); set ceph.clusters[].release or make a dashboard reachable`,
+        `cannot detect the Ceph release of cluster ${c.name} (release: auto): ${failures.join('; ')}. Make a dashboard reachable, or set ceph.clusters[].release`,
         3,
       );
     }

@@ -1,7 +1,10 @@
 // The structured logger (pino). JSON by default, pretty on a terminal in development.
 // Known secret-bearing keys are redacted wherever they appear, so a careless log call cannot leak them.
+// Every logged error carries `err.explained`: what happened and what to do (config/check-explain.ts),
+// so the fatal line of `serve` says it in the same JSON as every other line.
 
 import pino, { type Logger } from 'pino';
+import { describeError } from '../config/check-explain.ts';
 
 // Fixed paths only: wildcard redaction walks every logged object and cost ~3% of a request in the
 // bench profile. Log calls never pass request headers or bodies; these catch the obvious mistakes.
@@ -57,9 +60,25 @@ export function logDestination(opts: LogBuffering, dest: number | string = 1): p
   return stream;
 }
 
-export function createLogger(opts: { level: string; format: 'auto' | 'json' | 'pretty' } & LogBuffering, destination?: pino.DestinationStream): Logger {
+/** pino's error serializer (message and stack with their causes) plus the explanation a person can act on. */
+export function serializeError(err: unknown): Record<string, unknown> {
+  if (typeof err !== 'object' || err === null) return { message: String(err), explained: describeError(err) };
+  const out = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+  return { ...out, explained: describeError(err) };
+}
+
+export function createLogger(
+  opts: { level: string; format: 'auto' | 'json' | 'pretty' } & LogBuffering,
+  destination?: pino.DestinationStream,
+  fields: Record<string, unknown> = {},
+): Logger {
   const pretty = opts.format === 'pretty' || (opts.format === 'auto' && process.stdout.isTTY === true && destination === undefined);
-  const base: pino.LoggerOptions = { level: opts.level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'cephgate' } };
+  const base: pino.LoggerOptions = {
+    level: opts.level,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    base: { service: 'cephgate', ...fields },
+    serializers: { err: serializeError },
+  };
   // pino-pretty is a development dependency: where it is not installed (production images), log JSON.
   // The transport runs in a worker, so its absence must be checked here, not caught later.
   if (pretty && prettyInstalled()) return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true } } });
