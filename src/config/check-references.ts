@@ -7,6 +7,7 @@ import type { ClusterConfig } from './ceph.ts';
 import { type ConfigProblem, error, warning } from './check-problem.ts';
 import type { KeyPath } from './check-source.ts';
 import type { BrowserLoginConfig, IssuerConfig } from './identity.ts';
+import type { RateLimitsConfig } from './rate-limits.ts';
 
 export interface Named<T> {
   readonly path: KeyPath;
@@ -20,6 +21,8 @@ export interface ReferenceInput {
   readonly defaultCluster: string | undefined;
   readonly issuers: readonly Named<IssuerConfig>[];
   readonly browserLogin: BrowserLoginConfig | null | undefined;
+  /** null: the section did not parse (the schema said why). */
+  readonly rateLimits: RateLimitsConfig | null;
 }
 
 /** Each name seen before gets a problem at its own path. */
@@ -72,5 +75,33 @@ export function referenceProblems(r: ReferenceInput): ConfigProblem[] {
   const bl = r.browserLogin;
   if (bl?.enabled === true && !r.issuers.some((i) => i.name === bl.issuer))
     out.push(error(['identity', 'browser_login', 'issuer'], `no issuer named ${bl.issuer}`));
+  out.push(...rateLimitReferences(r));
+  return out;
+}
+
+/** Rate-limit rules and cluster budgets name configured clusters; rule names are unique (they are the policies clients see). */
+function rateLimitReferences(r: ReferenceInput): ConfigProblem[] {
+  const rl = r.rateLimits;
+  if (rl === null || r.clusters.some((c) => c.value === null)) return [];
+  const known = new Set(r.clusters.map((c) => c.name));
+  const out = duplicates(
+    rl.rules.map((rule, i) => ({ path: ['rate_limits', 'rules', i], name: rule.name })),
+    'rate-limit rule name',
+  );
+  rl.rules.forEach((rule, i) => {
+    rule.clusters.forEach((c, j) => {
+      if (!known.has(c)) out.push(error(['rate_limits', 'rules', i, 'clusters', j], `no cluster named ${c}`));
+    });
+  });
+  rl.clusters.forEach((b, i) => {
+    if (!known.has(b.cluster)) out.push(error(['rate_limits', 'clusters', i, 'cluster'], `no cluster named ${b.cluster}`));
+  });
+  out.push(
+    ...duplicates(
+      rl.clusters.map((b, i) => ({ path: ['rate_limits', 'clusters', i], name: b.cluster })),
+      'cluster budget for',
+      'cluster',
+    ),
+  );
   return out;
 }

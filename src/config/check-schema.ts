@@ -10,6 +10,7 @@ import { type ConfigProblem, error } from './check-problem.ts';
 import type { Named } from './check-references.ts';
 import type { KeyPath } from './check-source.ts';
 import { type BrowserLoginConfig, browserLoginSchema, type IssuerConfig, issuerSchema, type SessionsConfig, sessionsSchema } from './identity.ts';
+import { type RateLimitsConfig, rateLimitsConfigSchema } from './rate-limits.ts';
 import { type Config, configSchema } from './schema.ts';
 
 /** zod issues as problems: an unknown key points at that key, not at its parent. */
@@ -40,6 +41,7 @@ export interface ConfigView {
   /** undefined: not configured; null: configured but does not parse. */
   readonly browserLogin: BrowserLoginConfig | null | undefined;
   readonly sessions: SessionsConfig | null;
+  readonly rateLimits: RateLimitsConfig | null;
 }
 
 const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
@@ -69,5 +71,6 @@ export function configView(raw: Record<string, unknown>, config: Config | null):
     issuers: elements(identity.issuers, ['identity', 'issuers'], issuerSchema),
     browserLogin: bl === undefined ? undefined : (browserLoginSchema.safeParse(bl).data ?? null),
     sessions: sessionsSchema.safeParse(identity.sessions ?? {}).data ?? null,
+    rateLimits: rateLimitsConfigSchema.safeParse(raw.rate_limits ?? {}).data ?? null,
   };
 }

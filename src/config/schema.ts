@@ -8,6 +8,7 @@ import { cephConfigSchema } from './ceph.ts';
 import { referenceProblems } from './check-references.ts';
 import { identityConfigSchema } from './identity.ts';
 import { policyConfigSchema } from './policy.ts';
+import { rateLimitsConfigSchema } from './rate-limits.ts';
 
 const port = z.number().int().min(0).max(65535);
 
@@ -80,6 +81,7 @@ export const configSchema = z
     identity: identityConfigSchema,
     policy: policyConfigSchema,
     audit: auditConfigSchema,
+    rate_limits: rateLimitsConfigSchema,
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -91,6 +93,7 @@ export const configSchema = z
       defaultCluster: cfg.ceph.default_cluster,
       issuers: named(cfg.identity.issuers, ['identity', 'issuers']),
       browserLogin: cfg.identity.browser_login,
+      rateLimits: cfg.rate_limits,
     });
     for (const p of problems) if (p.severity === 'error') ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
   });

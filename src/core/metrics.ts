@@ -24,6 +24,8 @@ export interface Metrics {
   readonly auditCommitBatchSize: Histogram;
   /** Refusals the gateway answered itself (401, 403, 429, 503...), by status and stable code. */
   readonly refusals: Counter<'status' | 'code'>;
+  /** Requests refused by a rate limit, by the policy that refused, read or mutation, cluster and status (429, or 503 for a cluster budget). */
+  readonly rateLimited: Counter<'policy' | 'kind' | 'cluster' | 'status'>;
   /** The active policy set's version (value 1), reload attempts by result, and whether the last one worked. */
   readonly policySetInfo: Gauge<'version'>;
   readonly policyReloads: Counter<'result'>;

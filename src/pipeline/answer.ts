@@ -13,6 +13,8 @@ export interface AnswerOptions {
   readonly inspect: boolean;
   /** Called with the inspected body (or null when it was larger than the bound) before the client is answered. */
   readonly onInspected: (body: Buffer | null) => void;
+  /** Headers the gateway adds to Ceph's answer (the rate-limit fields), or null. */
+  readonly extraHeaders?: Readonly<Record<string, string>> | null;
 }
 
 /** Reads up to `limit` bytes; returns them and a stream yielding the whole body again. */
@@ -61,6 +63,7 @@ export async function sendUpstreamAnswer(x: Exchange, up: UpstreamResponse, opts
   }
   if (length !== null) headers['content-length'] = String(length);
   headers['x-request-id'] = requestId;
+  if (opts.extraHeaders) Object.assign(headers, opts.extraHeaders);
   if (x.method === 'HEAD') {
     // The GET's head only (RFC 9110 §9.3.2); its body is read and dropped.
     if (body instanceof Readable) body.resume();

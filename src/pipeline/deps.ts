@@ -12,6 +12,7 @@ import type { Metrics } from '../core/metrics.ts';
 import type { AuthInput, Principal } from '../core/principal.ts';
 import type { Upstream } from '../core/upstream.ts';
 import type { TrustedProxies } from '../intake/trusted-proxies.ts';
+import type { RateLimits } from '../limits/index.ts';
 
 export interface PipelineDeps {
   readonly config: Config;
@@ -33,4 +34,6 @@ export interface PipelineDeps {
   readonly uiClusters?: ReadonlySet<string>;
   /** Operations the gateway answers itself, by operation id, tried in order (core/exchange.ts LocalAnswer). */
   readonly localAnswers?: ReadonlyMap<string, readonly LocalAnswer[]>;
+  /** Rate limits (limits/), spent after authentication and the decision, before the audit intent; absent: none. */
+  readonly rateLimits?: RateLimits;
 }

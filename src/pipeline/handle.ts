@@ -15,6 +15,7 @@ import type { Principal } from '../core/principal.ts';
 import type { RequestState } from '../core/request-state.ts';
 import { inStage } from '../core/trace.ts';
 import { readRequestBody } from '../intake/body.ts';
+import { type RateLimits, rateLimitError } from '../limits/index.ts';
 import { sendUpstreamAnswer } from './answer.ts';
 import { auditIntent, auditOutcome, orRecordRefusal } from './audit-steps.ts';
 import { decideSafely, fromDashboardUi, refusalOf } from './decide.ts';
@@ -55,6 +56,10 @@ export function createProxyHandler(deps: PipelineDeps): (x: Exchange) => Promise
       if (refused !== null) throw refused;
     });
     const userCredential = await orRecordRefusal(deps, state, method, body, () => cephNativeCredential(deps, principal, route));
+    // Spent only by requests the policy allows, so a refused flood costs no budget; a refused mutation is audited.
+    const rateLimitHeaders = deps.rateLimits?.enabled
+      ? await orRecordRefusal(deps, state, method, body, () => spendRateLimits(deps, principal, route, method))
+      : null;
 
     const auditId =
       MUTATING_METHODS.has(method) || deps.config.audit.record_reads
@@ -77,6 +82,7 @@ export function createProxyHandler(deps: PipelineDeps): (x: Exchange) => Promise
     // not waited for: the intent made the call durable, and Ceph has acted either way (docs/audit.md).
     await sendUpstreamAnswer(x, upstream, {
       inspect: auditId !== null,
+      extraHeaders: rateLimitHeaders,
       onInspected: (answer) => {
         if (auditId !== null)
           void inStage(state.trace, 'audit.outcome', () => auditOutcome(deps, auditId, forwardedAt, upstream.status, upstream.status, answer, null));
@@ -143,6 +149,13 @@ async function readBody(x: Exchange, method: HttpMethod, limits: { maxBytes: num
   if (hasBody && type !== undefined && cephParsesAsForm(type))
     throw new GatewayError(415, 'unsupported_media_type', 'form-encoded and multipart bodies are not accepted; send JSON');
   return await readRequestBody(x.body, headers, method, limits);
+}
+
+/** The request's rate-limit counters and its cluster's budget (limits/): the header fields to send, or the 429/503. */
+async function spendRateLimits(deps: PipelineDeps, principal: Principal, route: RouteMatch, method: HttpMethod): Promise<Record<string, string> | null> {
+  const r = await (deps.rateLimits as RateLimits).check(principal, route, method);
+  if (!r.ok) throw rateLimitError(r.limited, r.headers);
+  return r.headers === null ? null : { ...r.headers };
 }
 
 /** A Ceph-native principal is forwarded with its own Ceph token, never a service account: fail closed. */

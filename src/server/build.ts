@@ -18,6 +18,7 @@ import type { RequestTracer } from '../core/trace.ts';
 import type { Database } from '../db/database.ts';
 import { sessions } from '../db/schema.ts';
 import { createTrustedProxies } from '../intake/trusted-proxies.ts';
+import { createRateLimits } from '../limits/index.ts';
 import type { PipelineDeps } from '../pipeline/deps.ts';
 import { createGatewayAuthorizer } from '../pipeline/gateway-operations.ts';
 import { createProxyHandler } from '../pipeline/handle.ts';
@@ -82,6 +83,13 @@ export async function buildGateway(config: Config, log: Logger, opts: BuildOptio
     metrics.auditCommitBatchSize.observe(size);
   });
   metrics.sources.activeMgrs = () => config.ceph.clusters.map((c) => ({ cluster: c.name, url: upstream.cluster(c.name)?.pool.current() ?? null }));
+  const rateLimits = createRateLimits({
+    config: config.rate_limits,
+    db: audit.database.db,
+    clusters: config.ceph.clusters.map((c) => c.name),
+    log,
+    onLimited: (l, kind, cluster) => metrics.rateLimited.inc({ policy: l.policy, kind, cluster, status: String(l.status) }),
+  });
   const identity = setUpIdentity(config, { database: audit.database, audit: audit.audit, upstream, defaultCluster: routing.defaultCluster, log, metrics, now });
 
   const deps: PipelineDeps = {
@@ -99,6 +107,7 @@ export async function buildGateway(config: Config, log: Logger, opts: BuildOptio
     cephCredential: (p, cluster) => identity.native.credentialFor(p, cluster),
     uiClusters: routing.uiClusters,
     localAnswers: localAnswers(dashboardUiAnswers(config, { identity, routing, policies, upstream, log }), identity.native.answers),
+    rateLimits,
   };
   const web = createWebApp(deps, {
     loginRedirect: identity.browser !== null,
@@ -133,6 +142,7 @@ export async function buildGateway(config: Config, log: Logger, opts: BuildOptio
     metrics,
     async close() {
       policies.close();
+      rateLimits.close();
       await upstream.close();
       await audit.close();
       await tracer?.shutdown();

@@ -67,8 +67,14 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     refusals: new Counter({
       name: 'cephgate_refusals_total',
-      help: 'Requests the gateway refused or failed itself, by status and code (e.g. 503 audit_unavailable, 429 rate_limited)',
+      help: 'Requests the gateway refused or failed itself, by status and code (e.g. 503 audit_unavailable, 429 too_many_requests)',
       labelNames: ['status', 'code'],
+      registers: r,
+    }),
+    rateLimited: new Counter({
+      name: 'cephgate_rate_limited_total',
+      help: 'Requests refused by a rate limit, by the policy that refused them, read or mutation, cluster and status',
+      labelNames: ['policy', 'kind', 'cluster', 'status'],
       registers: r,
     }),
     requests: new Counter({

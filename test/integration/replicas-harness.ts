@@ -142,6 +142,8 @@ export interface CephStandIn {
   readonly url: string;
   /** Requests that reached it, by `METHOD path`. */
   readonly received: string[];
+  /** When each of `received` arrived (Date.now(), same order). */
+  readonly at: number[];
   close(): Promise<void>;
 }
 
@@ -158,6 +160,7 @@ export async function startCephStandIn(): Promise<CephStandIn> {
     .map((o) => Buffer.from(JSON.stringify(o)).toString('base64url'))
     .join('.')}.sig`;
   const received: string[] = [];
+  const at: number[] = [];
   const server: Server = createHttpServer((req, res) => {
     const json = (status: number, body: unknown) => {
       const text = JSON.stringify(body);
@@ -167,6 +170,7 @@ export async function startCephStandIn(): Promise<CephStandIn> {
     req.resume();
     req.on('end', () => {
       received.push(`${req.method} ${req.url}`);
+      at.push(Date.now());
       if (req.url === '/api/auth' && req.method === 'POST') return json(201, { token: jwt, username: 'svc', permissions: {} });
       if (req.headers.authorization !== `Bearer ${jwt}`) return json(401, { detail: 'not authorized' });
       return req.method === 'GET' ? json(200, { ok: true }) : json(201, { ok: true });
@@ -177,6 +181,7 @@ export async function startCephStandIn(): Promise<CephStandIn> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     received,
+    at,
     close: () =>
       new Promise((r) => {
         server.closeAllConnections();

@@ -11,6 +11,8 @@ export interface Recorded {
   readonly url: string;
   readonly authorization: string | undefined;
   readonly body: Buffer;
+  /** When it arrived (Date.now()). */
+  readonly at: number;
 }
 
 export interface RecordingProxy {
@@ -22,10 +24,11 @@ export interface RecordingProxy {
 export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
   const received: Recorded[] = [];
   const server: Server = createServer(async (req, res) => {
+    const at = Date.now();
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
-    received.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, body });
+    received.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, body, at });
     try {
       const headers = { ...req.headers };
       delete headers.host;

@@ -177,3 +177,31 @@ test("loadConfig's error (every other command) names the line too", () => {
     (e: unknown) => e instanceof ConfigError && e.message.includes(`server.listen.port (${p}:3): Invalid input`),
   );
 });
+
+test('rate limits name configured clusters, once each, and rules have unique names', () => {
+  const p = file([
+    ...CLUSTER,
+    'rate_limits:',
+    '  enabled: true',
+    '  rules:',
+    '    - name: team-a',
+    '      clusters: [main, other]',
+    '      reads: { requests: 10 }',
+    '    - name: team-a',
+    '      reads: { requests: 5 }',
+    '  clusters:',
+    '    - { cluster: main, requests_per_second: 100 }',
+    '    - { cluster: main, requests_per_second: 50 }',
+    '    - { cluster: nowhere, requests_per_second: 50 }',
+  ]);
+  const all = lines(p);
+  has(all, new RegExp(`^${p}:\\d+: error: rate_limits\\.rules\\[0\\]\\.clusters\\[1\\]: no cluster named other`));
+  has(all, /error: rate_limits\.rules\[1\]\.name: duplicate rate-limit rule name team-a/);
+  has(all, /error: rate_limits\.clusters\[1\]\.cluster: duplicate cluster budget for main/);
+  has(all, /error: rate_limits\.clusters\[2\]\.cluster: no cluster named nowhere/);
+  // loadConfig (every other command) refuses the same.
+  assert.throws(
+    () => loadConfig({ path: p, env: {} }),
+    (err: unknown) => err instanceof ConfigError && /rate_limits\.clusters\[2\]\.cluster \(.*\): no cluster named nowhere/.test(err.message),
+  );
+});
