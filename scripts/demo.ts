@@ -111,7 +111,7 @@ async function main(): Promise<number> {
 
   const [pubPort, adminPort] = await pickPorts(port);
   const pub = `http://127.0.0.1:${pubPort}`;
-  const idp = await startDevIdp({ port: 0, redirectUris: [`${pub}/gateway/callback`], postLogoutRedirectUris: [`${pub}/`], tokenTtlSeconds: 3600 });
+  const idp = await startDevIdp({ port: 0, redirectUris: [`${pub}/gateway/callback`], postLogoutRedirectUris: [`${pub}/gateway/`], tokenTtlSeconds: 3600 });
   cleanups.push(['the dev IdP', () => idp.stop()]);
   say(`dev OIDC provider at ${idp.issuer}`);
 

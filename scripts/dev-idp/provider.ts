@@ -106,7 +106,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
           grant_types: ['authorization_code', 'refresh_token'],
           response_types: ['code'],
           redirect_uris: [...(options.redirectUris ?? ['http://127.0.0.1:8080/gateway/callback'])],
-          post_logout_redirect_uris: [...(options.postLogoutRedirectUris ?? ['http://127.0.0.1:8080/'])],
+          post_logout_redirect_uris: [...(options.postLogoutRedirectUris ?? ['http://127.0.0.1:8080/gateway/'])],
         },
         {
           client_id: automationClient.clientId,
@@ -265,7 +265,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const port = Number(process.argv[2] ?? process.env.DEV_IDP_PORT ?? 9400);
   const gw = process.env.DEV_IDP_GATEWAY_URL ?? 'http://127.0.0.1:8080';
-  const idp = await startDevIdp({ port, redirectUris: [`${gw}/gateway/callback`], postLogoutRedirectUris: [`${gw}/`] });
+  const idp = await startDevIdp({ port, redirectUris: [`${gw}/gateway/callback`], postLogoutRedirectUris: [`${gw}/gateway/`] });
   console.log(`dev IdP: issuer ${idp.issuer}; users ${Object.keys(DEMO_USERS).join(', ')} (password ${DEMO_PASSWORD})`);
   console.log(`browser client ${idp.browserClient.clientId}, automation client ${idp.automationClient.clientId} (dev secrets)`);
   const stop = () => void idp.stop().then(() => process.exit(0));

@@ -72,7 +72,7 @@ export const browserLoginSchema = z
     /** Extra authorization request parameters (e.g. `{ "resource": "urn:cephgate" }`). */
     extra_auth_params: z.record(z.string(), z.string()).default({}),
     /** Where the IdP sends the browser after its logout (a path of the gateway's public URL). */
-    post_logout_path: z.string().startsWith('/').default('/'),
+    post_logout_path: z.string().startsWith('/').default('/gateway/'),
     /** Where the browser lands after login when `rd` is missing or refused. */
     default_redirect_path: z.string().startsWith('/').default('/'),
     /** Lifetime of the state/nonce/PKCE cookie of a login in progress, in seconds. */

@@ -56,7 +56,7 @@ describe('browser login with real Chromium', () => {
     await new Promise<void>((r) => (server.listening ? r() : server.once('listening', () => r())));
     gw = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     closeServer = () => server.close();
-    idp = await startDevIdp({ redirectUris: [`${gw}/gateway/callback`], postLogoutRedirectUris: [`${gw}/`] });
+    idp = await startDevIdp({ redirectUris: [`${gw}/gateway/callback`], postLogoutRedirectUris: [`${gw}/gateway/`] });
     db = await openDatabase({ pgliteDir: 'memory://' });
     await migrateDatabase(db);
     const issuer = issuerConfigFor(idp);
@@ -150,7 +150,7 @@ describe('browser login with real Chromium', () => {
 
     // Logout: session ended server-side, the browser goes through the IdP end-session endpoint and back.
     await page.goto(`${gw}/gateway/logout`);
-    await page.waitForURL(`${gw}/`);
+    await page.waitForURL(`${gw}/gateway/`);
     const after = await get('/api/thing', cookie);
     assert.equal(after.status, 401);
     assert.equal(((await after.json()) as { code: string }).code, 'invalid_token');

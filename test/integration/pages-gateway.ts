@@ -38,7 +38,7 @@ async function freePort(): Promise<number> {
 export async function startPagesGateway(): Promise<PagesGateway> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const idp = await startDevIdp({ port: 0, redirectUris: [`${url}/gateway/callback`], postLogoutRedirectUris: [`${url}/`] });
+  const idp = await startDevIdp({ port: 0, redirectUris: [`${url}/gateway/callback`], postLogoutRedirectUris: [`${url}/gateway/`] });
   const dir = mkdtempSync(join(tmpdir(), 'cephgate-pages-'));
   const db = testEnv.databaseUrl ? await throwawayDatabase('cephgate_pages') : null;
   Object.assign(process.env, {

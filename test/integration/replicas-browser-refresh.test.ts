@@ -123,7 +123,7 @@ describe('browser session refresh across instances', () => {
     cleanup.push(() => ceph.close());
     const ports = [await freePort(), await freePort()];
     const origins = ports.map((p) => `http://127.0.0.1:${p}`);
-    const idp = await startDevIdp({ redirectUris: origins.map((o) => `${o}/gateway/callback`), postLogoutRedirectUris: origins.map((o) => `${o}/`) });
+    const idp = await startDevIdp({ redirectUris: origins.map((o) => `${o}/gateway/callback`), postLogoutRedirectUris: origins.map((o) => `${o}/gateway/`) });
     cleanup.push(() => idp.stop());
     const set: Replicas = await startReplicas({
       count: 2,

@@ -59,7 +59,7 @@ export async function startFullGateway(opts: FullGatewayOptions = {}): Promise<F
   const idp =
     opts.idp ??
     (await startDevIdp(
-      opts.browserLogin ? { port: 0, redirectUris: [`${publicUrl}/gateway/callback`], postLogoutRedirectUris: [`${publicUrl}/`] } : { port: 0 },
+      opts.browserLogin ? { port: 0, redirectUris: [`${publicUrl}/gateway/callback`], postLogoutRedirectUris: [`${publicUrl}/gateway/`] } : { port: 0 },
     ));
   const dir = mkdtempSync(join(tmpdir(), 'cephgate-e2e-'));
   const db = opts.store === 'postgres' ? await throwawayDatabase('cephgate_e2e') : null;
