@@ -32,6 +32,7 @@ import { logRequest } from '../src/telemetry/access-log.ts';
 import { createLogger, logDestination } from '../src/telemetry/logger.ts';
 import { createMetrics } from '../src/telemetry/metrics.ts';
 import { startTsChild } from './proc.ts';
+import { BUDGET_US } from './stage-budgets.ts';
 import { ACCOUNTS, CLUSTER, compileSynthetic } from './synthetic-rules.ts';
 
 const { values: a } = parseArgs({
@@ -46,22 +47,6 @@ const { values: a } = parseArgs({
 const rounds = a.smoke ? 3 : Number(a.rounds);
 const batch = a.smoke ? 2000 : Number(a.batch);
 const requests = a.smoke ? 2000 : Number(a.requests);
-
-/**
- * Budgets in µs of CPU per authorised GET. B1 costs ~27 µs per request on the reference machine and G
- * reaches 0.8x of its rate at ~34 µs: the gateway's own work may add ~7 µs beyond what B1 does (its
- * upstream call and answer copy included, which B1 does too).
- */
-export const BUDGET_US: Readonly<Record<string, number>> = {
-  'intake + request id': 1.0,
-  'authenticate (cached bearer)': 0.5,
-  'route match': 0.5,
-  decide: 0.3,
-  'header preparation (to Ceph)': 1.0,
-  'response headers (to the client)': 0.7,
-  'access log line': 2.0,
-  metrics: 1.0,
-};
 
 interface StageRow {
   readonly stage: string;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { APACHE_MISSING } from '../../bench/baselines/apache.ts';
 import { NGINX } from '../../bench/baselines/nginx.ts';
+import { BUDGET_US } from '../../bench/stage-budgets.ts';
 
 interface BenchRow {
   scenario: string;
@@ -54,6 +55,31 @@ test('the bench harness runs and reports every baseline row and the gateway', { 
     assert.match(paced.codes, /^201:\d+$/, `mutation-rate/G-noaudit: every answer 201 (${paced.codes})`);
     assert.ok(paced.p99 >= paced.p50 && paced.p99 > 0, 'mutation-rate/G-noaudit: latencies reported');
     assert.ok(report.stages && Object.keys(report.stages).length > 0, 'G reports which stages were real');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the stage micro-benchmark measures every budgeted stage and the upstream call', { timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cephgate-stages-smoke-'));
+  const out = join(dir, 'stages.json');
+  try {
+    const code = await new Promise<number | null>((resolve) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', 'bench/stages.ts', '--smoke', '--json', out], { stdio: ['ignore', 'ignore', 'inherit'] });
+      p.once('exit', resolve);
+    });
+    assert.equal(code, 0, 'bench/stages.ts --smoke exits 0');
+    const report = JSON.parse(readFileSync(out, 'utf8')) as { rows: { stage: string; median_ns: number; budget_ns: number | null }[] };
+    for (const [stage, budgetUs] of Object.entries(BUDGET_US)) {
+      const row = report.rows.find((r) => r.stage === stage);
+      assert.ok(row, `stage ${stage} measured`);
+      assert.ok(row.median_ns > 0, `${stage}: a cost was measured`);
+      assert.equal(row.budget_ns, budgetUs * 1000, `${stage}: its budget is reported`);
+    }
+    assert.ok(
+      report.rows.some((r) => /upstream/.test(r.stage) && r.median_ns > 0),
+      'the real upstream call is measured too',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
