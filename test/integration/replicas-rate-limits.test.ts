@@ -128,15 +128,16 @@ describe('rate limits over two replicas (real Ceph, one Postgres)', () => {
     const bResults: { status: number; ms: number }[] = [];
     let sample429: Awaited<ReturnType<typeof get>> | null = null;
     let sample200: Awaited<ReturnType<typeof get>> | null = null;
-    // team-a: 8 loops over both replicas, offering ~10x its budget.
-    const teamA = Array.from({ length: 8 }, async (_, i) => {
+    // team-a: 6 loops over both replicas, offering several times its budget (each check is a database
+    // upsert: docs/deployment.md measured a few hundred a second on this machine, so no more than that).
+    const teamA = Array.from({ length: 6 }, async (_, i) => {
       const base = i % 2 === 0 ? a : b;
       while (Date.now() < end) {
         const r = await get(base, '/api/pool', keys.a as string);
         aStatuses[r.status] = (aStatuses[r.status] ?? 0) + 1;
         if (r.status === 429 && sample429 === null) sample429 = r;
         if (r.status === 200 && sample200 === null) sample200 = r;
-        await sleep(30);
+        await sleep(40);
       }
     });
     // team-b: 10 requests/s alternating replicas, well inside its own budget.
@@ -151,6 +152,7 @@ describe('rate limits over two replicas (real Ceph, one Postgres)', () => {
 
     const served = aStatuses[200] ?? 0;
     const expected = R * RUN_S;
+    t.diagnostic(`team-a: ${JSON.stringify(aStatuses)} (budget ${expected}); team-b: ${bResults.length} requests, all 200`);
     assert.ok(
       Math.abs(served - expected) <= 0.1 * expected,
       `team-a was served ${served} GETs in ${RUN_S} s, budget ${expected} (±10 %): ${JSON.stringify(aStatuses)}`,
@@ -161,7 +163,7 @@ describe('rate limits over two replicas (real Ceph, one Postgres)', () => {
     const r429 = sample429 as unknown as Awaited<ReturnType<typeof get>>;
     const body = JSON.parse(r429.body) as Record<string, unknown>;
     assert.equal(body.code, 'too_many_requests');
-    assert.equal(body.status, 429);
+    assert.equal(body.status, '429 Too Many Requests');
     assert.equal(typeof body.request_id, 'string');
     assert.equal(body.rate_limit_policy, 'team-a');
     assert.ok(Number(r429.headers['retry-after']) >= 1);
@@ -214,7 +216,9 @@ describe('rate limits over two replicas (real Ceph, one Postgres)', () => {
     let rows: { status: number; error_code: string | null }[] = [];
     for (let i = 0; i < 40; i++) {
       const r = (await (database as Database).db.execute(
-        sql`select o.status, o.error_code from audit_intents i join audit_outcomes o on o.record_id = i.id
+        // A refusal is one intent row with its final status; a forwarded call has an outcome row.
+        sql`select coalesce(o.status, i.final_status) as status, coalesce(o.error_code, i.error_code) as error_code
+            from audit_intents i left join audit_outcomes o on o.record_id = i.id
             where i.method = 'DELETE' and i.raw_path = ${`/api/pool/${pool}`} order by i.seq`,
       )) as unknown as { rows: { status: number; error_code: string | null }[] };
       rows = r.rows;
@@ -267,6 +271,7 @@ describe('rate limits over two replicas (real Ceph, one Postgres)', () => {
     const seconds = Math.ceil(runMs / 1000);
     const perSecond = Array.from({ length: seconds }, (_, s) => hits.filter((at) => at >= start + s * 1000 && at < start + (s + 1) * 1000).length);
     const overall = hits.length / (runMs / 1000);
+    t.diagnostic(`mgr saw ${overall.toFixed(1)}/s on average, per second ${JSON.stringify(perSecond)}; clients got ${JSON.stringify(statuses)}`);
     assert.ok(overall <= CLUSTER_RPS * 1.02, `the mgr saw ${overall.toFixed(1)} requests/s on average (${JSON.stringify(perSecond)})`);
     // Any one second touches at most k + 1 windows of N/k (limits/cluster-budget.ts): N + N/k.
     assert.ok(Math.max(...perSecond) <= CLUSTER_RPS * 1.1, `busiest second ${Math.max(...perSecond)}: ${JSON.stringify(perSecond)}`);
