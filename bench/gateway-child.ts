@@ -28,6 +28,7 @@ import { createPublicServer, webRequestListener } from '../src/server/listeners.
 import { createRequestListener } from '../src/server/request-listener.ts';
 import { createLogger, logDestination } from '../src/telemetry/logger.ts';
 import { createMetrics } from '../src/telemetry/metrics.ts';
+import { tracingFromEnv } from '../src/telemetry/tracing.ts';
 import { createWebApp } from '../src/web/app.ts';
 import { announce } from './proc.ts';
 import { ACCOUNTS, CLUSTER, compileSynthetic, type RuleShape } from './synthetic-rules.ts';
@@ -114,7 +115,14 @@ const deps: PipelineDeps = {
 };
 // The same two paths as `cephgate serve`: the Ceph API before hono, everything else on hono.
 const server = createPublicServer(
-  createRequestListener({ ...deps, proxy: createProxyHandler(deps), web: webRequestListener(createWebApp(deps), log), uiAtRoot: false }),
+  // Tracing as `cephgate serve` has it: off unless the OTEL_* environment asks (the bench's tracing row sets it).
+  createRequestListener({
+    ...deps,
+    proxy: createProxyHandler(deps),
+    web: webRequestListener(createWebApp(deps), log),
+    uiAtRoot: false,
+    tracer: tracingFromEnv(process.env, log),
+  }),
   config,
   log,
 );

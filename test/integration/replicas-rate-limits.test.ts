@@ -247,6 +247,10 @@ describe('rate limits over two replicas (real Ceph, one Postgres)', () => {
       }),
     });
     const urls = budgeted.replicas.map((r) => r.url);
+    // Each replica logs in to Ceph with the reader account first: requests admitted while that login
+    // is under way would otherwise reach the mgr together once it is done. The budget paces admission.
+    for (const u of urls) assert.equal((await get(u, '/api/summary', keys.poller as string)).status, 200);
+    await sleep(1000);
     const recorded = (proxy as RecordingProxy).received;
     const from = recorded.length;
     const runMs = 15_000;
