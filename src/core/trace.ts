@@ -18,6 +18,8 @@ export interface StageSpan {
 export interface RequestTrace {
   /** The trace id (32 hex digits), for the access log. */
   readonly traceId: string;
+  /** False when the sampler dropped this request: its stages start no spans and nothing is annotated. */
+  readonly recorded: boolean;
   /**
    * Runs `fn` as a child span of the request's span and returns what it returns; the span ends when `fn`
    * returns or, for a promise, settles. A thrown error or a rejection marks the span failed.

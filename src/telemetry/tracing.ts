@@ -61,18 +61,27 @@ export function createRequestTracer(tracer: Tracer, shutdown: () => Promise<void
   };
 }
 
+/** Injects a context's span as `traceparent` (and `tracestate`) headers for Ceph. */
+function headersOf(ctx: Context): Record<string, string> {
+  const out: Record<string, string> = {};
+  propagator.inject(ctx, out, intoRecord);
+  return out;
+}
+
 function requestTrace(tracer: Tracer, span: Span, ctx: Context, method: string): RequestTrace {
+  // A request the sampler dropped starts no stage spans (they would record nothing): Ceph still gets its
+  // context, with the sampled flag off, so a trace is never started downstream for it either.
+  const unsampled: StageSpan = { set: () => undefined, contextHeaders: () => headersOf(ctx) };
+  const recorded = span.isRecording();
   return {
     traceId: span.spanContext().traceId,
+    recorded,
     stage<T>(name: StageName, fn: (s: StageSpan) => T): T {
+      if (!recorded) return fn(unsampled);
       const child = tracer.startSpan(name, { kind: name === 'upstream' ? SpanKind.CLIENT : SpanKind.INTERNAL }, ctx);
       const handle: StageSpan = {
         set: (a) => child.setAttributes(clean(a)),
-        contextHeaders() {
-          const out: Record<string, string> = {};
-          propagator.inject(trace.setSpan(ROOT_CONTEXT, child), out, intoRecord);
-          return out;
-        },
+        contextHeaders: () => headersOf(trace.setSpan(ROOT_CONTEXT, child)),
       };
       let result: T;
       try {
@@ -99,6 +108,7 @@ function requestTrace(tracer: Tracer, span: Span, ctx: Context, method: string):
       return result;
     },
     annotate({ route, ...rest }) {
+      if (!recorded) return;
       if (route !== undefined) {
         span.updateName(`${method} ${route}`);
         span.setAttribute(ATTR_HTTP_ROUTE, route);
@@ -106,6 +116,10 @@ function requestTrace(tracer: Tracer, span: Span, ctx: Context, method: string):
       span.setAttributes(clean(rest));
     },
     end(status) {
+      if (!recorded) {
+        span.end();
+        return;
+      }
       span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
       // Server spans: only 5xx are errors (OpenTelemetry HTTP semantic conventions); 4xx are the client's.
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
@@ -117,15 +131,16 @@ function requestTrace(tracer: Tracer, span: Span, ctx: Context, method: string):
 /** Ends a request's span (when traced) with what the stages learnt: route, principal, decision, refusal code. */
 export function endRequestTrace(state: RequestState, status: number): void {
   if (state.trace === undefined) return;
-  state.trace.annotate({
-    ...(state.route ? { route: state.route.template } : {}),
-    'cephgate.cluster': state.route?.cluster,
-    'cephgate.principal': state.principal?.id,
-    'cephgate.auth_method': state.principal?.method,
-    'cephgate.decision': state.decision?.effect,
-    'cephgate.rule': state.decision?.ruleId ?? undefined,
-    'cephgate.error_code': state.errorCode,
-  });
+  if (state.trace.recorded)
+    state.trace.annotate({
+      ...(state.route ? { route: state.route.template } : {}),
+      'cephgate.cluster': state.route?.cluster,
+      'cephgate.principal': state.principal?.id,
+      'cephgate.auth_method': state.principal?.method,
+      'cephgate.decision': state.decision?.effect,
+      'cephgate.rule': state.decision?.ruleId ?? undefined,
+      'cephgate.error_code': state.errorCode,
+    });
   state.trace.end(status);
 }
 

@@ -100,6 +100,23 @@ describe('spans of a request (in-memory exporter)', () => {
     assert.equal(sent, `00-${CLIENT_TRACE}-${upstream.spanContext().spanId}-01`, "Ceph gets the upstream span's context");
   });
 
+  test('a request the client did not sample records no span, and Ceph is told it is not sampled', async () => {
+    exporter.reset();
+    const res = await fetch(`${gw.url}/api/pool`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${CLIENT_TRACE}-${CLIENT_SPAN}-00` },
+      body: JSON.stringify({ pool: 'team-a-2', pg_num: 8 }),
+    });
+    assert.equal(res.status, 201);
+    await res.arrayBuffer();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(
+      exporter.getFinishedSpans().map((x) => x.name),
+      [],
+    );
+    assert.match(String(stub.received.at(-1)?.headers.traceparent ?? ''), new RegExp(`^00-${CLIENT_TRACE}-[0-9a-f]{16}-00$`));
+  });
+
   test('a refused request: the span ends with the status and code, and the failed stage is marked', async () => {
     exporter.reset();
     refuse = true;
