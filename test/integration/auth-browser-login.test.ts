@@ -24,20 +24,11 @@ import { createMetrics } from '../../src/telemetry/metrics.ts';
 import { createWebApp } from '../../src/web/app.ts';
 import type { AppEnv } from '../../src/web/env.ts';
 import { createLoginRoutes } from '../../src/web/login.ts';
+import { CHROMIUM_ARGS } from '../support/chromium.ts';
 import { LogCapture } from '../support/doubles.ts';
 import { issuerConfigFor } from '../support/oidc.ts';
 
 const CHROMIUM = process.env.CEPHGATE_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describe('browser login with real Chromium', () => {
   let idp: DevIdp;
@@ -90,7 +81,7 @@ describe('browser login with real Chromium', () => {
         },
       },
     );
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
   });
 
   after(async () => {

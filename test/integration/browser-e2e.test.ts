@@ -5,26 +5,17 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../support/chromium.ts';
 import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
 import { need, testEnv } from '../support/requirements.ts';
 
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 let gw: FullGateway | null = null;
 let browser: Browser | null = null;
 
 before(async () => {
   if (!testEnv.cephUrl || !testEnv.chromium) return;
   gw = await startFullGateway({ browserLogin: true });
-  browser = await chromium.launch({ executablePath: testEnv.chromium, args: ARGS });
+  browser = await chromium.launch({ executablePath: testEnv.chromium, args: [...CHROMIUM_ARGS] });
 });
 after(async () => {
   await browser?.close();

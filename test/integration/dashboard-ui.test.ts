@@ -15,19 +15,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { cephPools, unique } from '../security/support.ts';
+import { CHROMIUM_ARGS } from '../support/chromium.ts';
 import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
 import { need, releaseSuite, testEnv } from '../support/requirements.ts';
 
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const IMAGES = new URL('../../docs/images/', import.meta.url);
 /** Run once per Ceph release (each serves its own UI build); the docs' screenshots come from Pacific's. */
 const RELEASE = releaseSuite();
@@ -78,7 +69,7 @@ describe('the Ceph Dashboard web UI behind single sign-on', () => {
     if (!testEnv.cephUrl || !testEnv.chromium) return;
     gw = await startFullGateway({ browserLogin: true });
 
-    browser = await chromium.launch({ executablePath: testEnv.chromium, args: ARGS });
+    browser = await chromium.launch({ executablePath: testEnv.chromium, args: [...CHROMIUM_ARGS] });
     mkdirSync(IMAGES, { recursive: true });
   });
   after(async () => {

@@ -10,18 +10,10 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { AuditRecord } from '../../src/audit/query.ts';
+import { CHROMIUM_ARGS } from '../support/chromium.ts';
 import { need, testEnv } from '../support/requirements.ts';
 import { type PagesGateway, startPagesGateway } from './pages-gateway.ts';
 
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-];
 const IMAGES = 'docs/images';
 const XSS_POOL = '<img src=x onerror=alert(1)>';
 const FORMULA_POOL = '=HYPERLINK("http://evil.example","click")';
@@ -70,7 +62,7 @@ const aliceId = () => `${(g as PagesGateway).idp.issuer}#alice`;
 before(async () => {
   if (!testEnv.chromium) return;
   g = await startPagesGateway();
-  browser = await chromium.launch({ executablePath: testEnv.chromium, args: ARGS });
+  browser = await chromium.launch({ executablePath: testEnv.chromium, args: [...CHROMIUM_ARGS] });
   mkdirSync(IMAGES, { recursive: true });
   // alice's requests, each refused by the policy before anything could reach Ceph (none is there).
   const json = { 'content-type': 'application/json' };

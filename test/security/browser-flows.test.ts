@@ -11,21 +11,10 @@ import { safeRedirectPath } from '../../src/auth/browser/redirect.ts';
 import { seal, unseal } from '../../src/auth/browser/seal.ts';
 import { csrfProblem } from '../../src/auth/browser/session-auth.ts';
 import { cephCli } from '../support/ceph-cli.ts';
+import { CHROMIUM_ARGS } from '../support/chromium.ts';
 import { type FullGateway, startFullGateway } from '../support/full-gateway.ts';
 import { authInput } from '../support/oidc.ts';
 import { need, testEnv } from '../support/requirements.ts';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 import { fcParams } from './support.ts';
 
 /** Redirect targets that left the origin in oauth2-proxy, Pomerium or Traefik-forward-auth advisories. */
@@ -150,7 +139,7 @@ describe('browser login end to end (whole gateway, real IdP, real Chromium, real
   before(async () => {
     if (!testEnv.cephUrl || !testEnv.chromium) return;
     gw = await startFullGateway({ browserLogin: true });
-    browser = await chromium.launch({ executablePath: testEnv.chromium, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: testEnv.chromium, args: [...CHROMIUM_ARGS] });
   });
   after(async () => {
     await browser?.close();
