@@ -15,10 +15,11 @@ export interface PolicyState {
   readonly resetSeconds: number;
 }
 
-export interface RateLimitHeaderValues {
+// A type, not an interface: it is also a plain header record (pipeline/answer.ts adds it to an answer).
+export type RateLimitHeaderValues = {
   readonly 'RateLimit-Policy': string;
   readonly RateLimit: string;
-}
+};
 
 const sfString = (s: string): string => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 

@@ -152,10 +152,15 @@ async function readBody(x: Exchange, method: HttpMethod, limits: { maxBytes: num
 }
 
 /** The request's rate-limit counters and its cluster's budget (limits/): the header fields to send, or the 429/503. */
-async function spendRateLimits(deps: PipelineDeps, principal: Principal, route: RouteMatch, method: HttpMethod): Promise<Record<string, string> | null> {
+async function spendRateLimits(
+  deps: PipelineDeps,
+  principal: Principal,
+  route: RouteMatch,
+  method: HttpMethod,
+): Promise<Readonly<Record<string, string>> | null> {
   const r = await (deps.rateLimits as RateLimits).check(principal, route, method);
   if (!r.ok) throw rateLimitError(r.limited, r.headers);
-  return r.headers === null ? null : { ...r.headers };
+  return r.headers;
 }
 
 /** A Ceph-native principal is forwarded with its own Ceph token, never a service account: fail closed. */

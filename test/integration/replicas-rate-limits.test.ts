@@ -229,7 +229,7 @@ describe('rate limits over two replicas (real Ceph, one Postgres)', () => {
     assert.equal(rows.filter((r) => r.status === 429 && r.error_code === 'too_many_requests').length, 3);
   });
 
-  test(`the cluster budget keeps the mgr under ${CLUSTER_RPS} requests/s while 200 clients poll through two replicas`, async (t) => {
+  test(`the cluster budget holds the mgr to ${CLUSTER_RPS} requests/s while 200 clients poll through two replicas`, async (t) => {
     if (!need(t, 'ceph', 'postgres')) return;
     await set?.close();
     set = null;
