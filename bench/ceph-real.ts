@@ -15,7 +15,7 @@ import { stringify } from 'yaml';
 import { startCluster } from '../scripts/ceph/cluster.ts';
 import { startDevIdp } from '../scripts/dev-idp/provider.ts';
 import type { LoadJob, LoadResult } from './load.ts';
-import { BENCH_DIR, freePort, runJson } from './proc.ts';
+import { BENCH_DIR, cpuTicks, freePort, runJson } from './proc.ts';
 
 const ROOT = join(BENCH_DIR, '..');
 
@@ -26,22 +26,12 @@ const V1 = 'application/vnd.ceph.api.v1.0+json';
 const work = mkdtempSync(join(tmpdir(), 'cephgate-bench-ceph-'));
 const say = (s: string) => console.error(`# ${s}`);
 
-/** CPU time (clock ticks, 1/100 s) of one process, from /proc. */
-function ticksOf(pid: string | number): number {
-  try {
-    const f = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return 0; // gone meanwhile
-  }
-}
-
 /** CPU time of the cluster's ceph-mgr processes. */
 function mgrTicks(): number {
   let total = 0;
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('ceph-mgr')) total += ticksOf(pid);
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('ceph-mgr')) total += cpuTicks(pid);
     } catch {
       // gone meanwhile
     }
@@ -129,11 +119,11 @@ try {
   const cpu: { direct: { mgr: number; gateway: number }[]; via: { mgr: number; gateway: number }[] } = { direct: [], via: [] };
   const measured = async (side: 'direct' | 'via', url: string, headers: Record<string, string>) => {
     const mgr0 = mgrTicks();
-    const gw0 = ticksOf(gatewayPid);
+    const gw0 = cpuTicks(gatewayPid);
     const t0 = performance.now();
     const r = (await runJson<{ result: LoadResult }>('load.ts', [JSON.stringify(job(url, headers))])).result;
     const secs = (performance.now() - t0) / 1000;
-    cpu[side].push({ mgr: Math.round((mgrTicks() - mgr0) / secs), gateway: Math.round((ticksOf(gatewayPid) - gw0) / secs) });
+    cpu[side].push({ mgr: Math.round((mgrTicks() - mgr0) / secs), gateway: Math.round((cpuTicks(gatewayPid) - gw0) / secs) });
     runs[side].push(r);
   };
   for (let round = 0; round < 3; round++) {

@@ -31,6 +31,7 @@ import { createMetrics } from '../src/telemetry/metrics.ts';
 import { tracingFromEnv } from '../src/telemetry/tracing.ts';
 import { createWebApp } from '../src/web/app.ts';
 import { announce } from './proc.ts';
+import { answerProfileCommands } from './profile-hook.ts';
 import { ACCOUNTS, CLUSTER, compileSynthetic, type RuleShape } from './synthetic-rules.ts';
 
 const { values: a } = parseArgs({
@@ -169,5 +170,6 @@ async function shutdown(): Promise<void> {
   process.exit(0);
 }
 process.once('SIGTERM', () => void shutdown());
+answerProfileCommands();
 
 announce({ port: (server.address() as AddressInfo).port, stages });

@@ -118,6 +118,26 @@ export function rssMb(pid: number, tree = false): number {
   return Math.round((kb / 1024) * 10) / 10;
 }
 
+/**
+ * CPU time (user + system, in clock ticks of 1/100 s) a process has used, with its descendants when `tree`
+ * (nginx's workers, Apache's child): read from /proc/<pid>/stat, fields 14 and 15.
+ */
+export function cpuTicks(pid: number | string, tree = false): number {
+  let ticks = 0;
+  const visit = (p: number | string) => {
+    try {
+      const f = (readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+      if (!tree) return;
+      for (const c of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/)) if (c) visit(c);
+    } catch {
+      // gone meanwhile
+    }
+  };
+  visit(pid);
+  return ticks;
+}
+
 /** Runs a script to completion and parses the one JSON line it prints last. */
 export function runJson<T>(script: string, args: readonly string[], nodeArgs: readonly string[] = []): Promise<T> {
   return new Promise((resolve, reject) => {

@@ -117,6 +117,7 @@ export function formatTable(rows: readonly RatioRow[]): string {
     'p50 ms',
     'p99 ms',
     'RSS MB',
+    'CPU µs/req',
     'G/B1 rps',
     'G/B1 p99',
     'G/B2 rps',
@@ -136,6 +137,7 @@ export function formatTable(rows: readonly RatioRow[]): string {
       s(r.p50),
       s(r.p99),
       s(r.rssMb),
+      s(r.cpuUs),
       s(r.g_b1_rps),
       s(r.g_b1_p99),
       s(r.g_b2_rps),
@@ -145,6 +147,24 @@ export function formatTable(rows: readonly RatioRow[]): string {
       r.codes,
       r.note ?? '',
     ]),
+  ]);
+}
+
+/** The `cost` scenario's rows side by side: µs per request per category for B1 and G, and what G adds. */
+export function formatCost(rows: readonly Row[]): string | null {
+  const of = (t: string) => rows.find((r) => r.scenario === 'cost' && r.target === t)?.extra?.categories as Record<string, number> | undefined;
+  const b1 = of('B1');
+  const g = of('G');
+  if (b1 === undefined || g === undefined) return null;
+  const names = [...new Set([...Object.keys(b1), ...Object.keys(g)])].sort((x, y) => (g[y] ?? 0) - (b1[y] ?? 0) - ((g[x] ?? 0) - (b1[x] ?? 0)));
+  const f = (v: number) => v.toFixed(1);
+  const sum = (c: Record<string, number>) => Object.values(c).reduce((a, v) => a + v, 0);
+  const cpu = (t: string) => rows.find((r) => r.scenario === 'cost' && r.target === t)?.cpuUs;
+  return pad([
+    ['where', 'B1 µs/req', 'G µs/req', 'G - B1'],
+    ...names.map((n) => [n, f(b1[n] ?? 0), f(g[n] ?? 0), f((g[n] ?? 0) - (b1[n] ?? 0))]),
+    ['all profiled (main thread)', f(sum(b1)), f(sum(g)), f(sum(g) - sum(b1))],
+    ['process CPU (/proc, all threads, kernel included)', String(cpu('B1') ?? '-'), String(cpu('G') ?? '-'), String((cpu('G') ?? 0) - (cpu('B1') ?? 0))],
   ]);
 }
 

@@ -12,9 +12,9 @@ import { startDevIdp } from '../scripts/dev-idp/provider.ts';
 import { mintProbeTokens } from './auth-probes.ts';
 import type { PolicyRow } from './policy-micro.ts';
 import { BENCH_DIR, startTsChild } from './proc.ts';
-import { formatPolicy, formatTable, formatTargets, judge, withRatios } from './report.ts';
-import { MUTATION_RATE, type Row, runScenario, SCENARIOS, type Scenario } from './scenarios.ts';
-import type { BenchContext } from './targets.ts';
+import { formatCost, formatPolicy, formatTable, formatTargets, judge, withRatios } from './report.ts';
+import { COST_RATE, MUTATION_RATE, type Row, runScenario, SCENARIOS, type Scenario } from './scenarios.ts';
+import { type BenchContext, pinLoadGenerator } from './targets.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -30,10 +30,12 @@ const { values: a } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     compiled: { type: 'boolean', default: false },
     rate: { type: 'string', default: String(MUTATION_RATE) },
+    'cost-rate': { type: 'string', default: String(COST_RATE) },
+    'pin-load': { type: 'string' },
   },
 });
 const smoke = a.smoke;
-const scenarios: Scenario[] = a.scenarios ? (a.scenarios.split(',') as Scenario[]) : smoke ? ['get', 'mutation-rate'] : [...SCENARIOS];
+const scenarios: Scenario[] = a.scenarios ? (a.scenarios.split(',') as Scenario[]) : smoke ? ['get', 'cost', 'mutation-rate'] : [...SCENARIOS];
 if (a.long !== undefined && !scenarios.includes('long')) scenarios.push('long');
 for (const s of scenarios)
   if (!(SCENARIOS as readonly string[]).includes(s) && s !== 'long') throw new Error(`unknown scenario ${s}; known: ${SCENARIOS.join(', ')}, long`);
@@ -79,7 +81,7 @@ const idp = await startDevIdp({ tokenTtlSeconds: 3600 });
 const db = scenarios.some((s) => s === 'mutation' || s === 'mutation-rate' || s === 'long') ? await throwawayDb() : null;
 // Outside the repository: only bench/results/*.json is gitignored.
 const profDir = join(tmpdir(), 'cephgate-bench-profiles');
-if (a['cpu-prof']) mkdirSync(profDir, { recursive: true });
+if (a['cpu-prof'] || scenarios.includes('cost')) mkdirSync(profDir, { recursive: true });
 // --compiled: G runs from tsc's output with plain node, as `cephgate serve` runs from dist/ (no tsx
 // loader in the process: what the RSS target is about).
 let compiledDir: string | null = null;
@@ -105,6 +107,7 @@ if (a.compiled) {
     { stdio: 'inherit' },
   );
 }
+pinLoadGenerator(a['pin-load'] ?? null);
 const tokens = { alice: await idp.tokenFor('alice'), bob: await idp.tokenFor('bob') };
 const ctx: BenchContext = {
   stub,
@@ -127,6 +130,8 @@ const opts = {
   long: a.long === undefined ? null : Number(a.long),
   tokenCount: smoke ? 5 : 200,
   rate: Number(a.rate),
+  costRate: Number(a['cost-rate']),
+  profileDir: profDir,
   mintToken: () => idp.tokenFor('alice'),
 };
 
@@ -161,7 +166,7 @@ console.log(
   `\ncephgate bench ${started.toISOString()} (${gitSha()}); ${machine.cpus} cores ${machine.model}; load average ${loadAvg.start.toFixed(2)} -> ${loadAvg.end.toFixed(2)}`,
 );
 console.log(
-  `options: duration ${opts.duration}s, connections ${opts.connections}, warm-up ${opts.warmup}s, ${ctx.rules} rules (${ctx.shape}); G ${compiledDir === null ? 'under tsx' : 'compiled by tsc, plain node'}`,
+  `options: duration ${opts.duration}s, connections ${opts.connections}, warm-up ${opts.warmup}s, ${ctx.rules} rules (${ctx.shape}); G ${compiledDir === null ? 'under tsx' : 'compiled by tsc, plain node'}${a['pin-load'] === undefined ? '' : `; load generator pinned to CPU ${a['pin-load']}`}`,
 );
 if (ctx.stages)
   console.log(
@@ -170,6 +175,8 @@ if (ctx.stages)
       .join('; ')}`,
   );
 console.log(`\n${formatTable(table)}`);
+const cost = formatCost(table);
+if (cost !== null) console.log(`\nCPU per authorised GET at the same offered load (µs per request, self time by where it ran)\n${cost}`);
 if (policy) console.log(`\npolicy decide() microbenchmark\n${formatPolicy(policy)}`);
 console.log(`\ntargets (issue 8)\n${formatTargets(targets)}`);
 

@@ -1,9 +1,12 @@
 // The bench scenarios. Each starts its servers one at a time (so idle ones never compete for the 2 cores),
 // loads them from a separate process, and returns table rows. G is always compared with B1/B2/B3 of the same run.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LoadJob } from './load.ts';
 import type { PolicyRow } from './policy-micro.ts';
 import { runJson } from './proc.ts';
+import { type CpuProfile, costPerRequest } from './profile-categories.ts';
 import { type BenchContext, type Measured, measure, measureSeq, requestFor, startTarget, stopTarget, type TargetKind, unavailable } from './targets.ts';
 
 export interface Options {
@@ -17,6 +20,10 @@ export interface Options {
   readonly mintToken: () => Promise<string>;
   /** Offered load of `mutation-rate`, requests/s. */
   readonly rate: number;
+  /** Offered load of `cost`, requests/s. */
+  readonly costRate: number;
+  /** Where `cost` writes its CPU profiles. */
+  readonly profileDir: string;
 }
 
 export interface Row {
@@ -26,15 +33,22 @@ export interface Row {
   readonly p50: number;
   readonly p99: number;
   readonly rssMb: number | null;
+  /** The server process's CPU time per request, µs (null where not measured). */
+  readonly cpuUs?: number | null;
   readonly codes: string;
   readonly note?: string;
   readonly extra?: Record<string, unknown>;
 }
 
-export const SCENARIOS = ['get', 'denied', 'mutation', 'mutation-rate', 'policy', 'token', 'c1000'] as const;
+export const SCENARIOS = ['get', 'cost', 'denied', 'mutation', 'mutation-rate', 'policy', 'token', 'c1000'] as const;
 
 /** The default offered load of `mutation-rate` (`--rate`): the audited-mutation throughput target. */
 export const MUTATION_RATE = 1000;
+/**
+ * The offered load of `cost` (`--cost-rate`): well below what B1 and G can each serve on a 2-core machine, so
+ * both do the same work per second and neither is measured while the other side of a socket sleeps.
+ */
+export const COST_RATE = 2000;
 export type Scenario = (typeof SCENARIOS)[number] | 'long';
 
 const BODY = JSON.stringify({ pool_name: 'team-a-rbd', name: 'vm-disk-9', size: 1073741824, features: ['layering'] });
@@ -45,7 +59,17 @@ const codesOf = (c: Record<string, number>) =>
 
 function row(scenario: string, target: string, m: Measured, extra: Partial<Row> = {}): Row {
   const errors = m.errors + m.timeouts > 0 ? ` err:${m.errors} to:${m.timeouts}` : '';
-  return { scenario, target, rps: m.rps, p50: m.p50, p99: m.p99, rssMb: m.rssEndMb, codes: codesOf(m.statusCodes) + errors, ...extra };
+  return {
+    scenario,
+    target,
+    rps: m.rps,
+    p50: m.p50,
+    p99: m.p99,
+    rssMb: m.rssEndMb,
+    cpuUs: m.cpuUsPerRequest,
+    codes: codesOf(m.statusCodes) + errors,
+    ...extra,
+  };
 }
 
 async function loadRows(
@@ -97,6 +121,42 @@ export async function runScenario(s: Scenario, ctx: BenchContext, o: Options): P
   switch (s) {
     case 'get':
       return { rows: await loadRows(ctx, o, 'get', ['B0', 'B1', 'B2', 'B3', 'G'], (k) => requestFor(ctx, k, 'GET', '/api/pool')) };
+    case 'cost': {
+      // CPU per authorised GET at the same offered load, with where it went (bench/profile-categories.ts):
+      // B1 and G profiled over the measured window only. The G - B1 column is what the gateway costs in context.
+      const rate = o.smoke ? 200 : o.costRate;
+      const rows: Row[] = [];
+      for (const kind of ['B1', 'G'] as const) {
+        const t = await startTarget(ctx, kind);
+        try {
+          const file = join(o.profileDir, `cost-${kind}-${Date.now()}.cpuprofile`);
+          const m = await measure(
+            t,
+            {
+              kind: 'paced',
+              url: t.url,
+              connections: o.connections,
+              duration: o.duration,
+              rate,
+              warmup: o.warmup,
+              requests: [requestFor(ctx, kind, 'GET', '/api/pool')],
+            },
+            { profileTo: file },
+          );
+          // Kept for a closer look (Chrome DevTools, or `speedscope`).
+          const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+          rows.push(
+            row('cost', kind, m, {
+              note: `offered ${rate} req/s; profile ${file}`,
+              extra: { rate, profile: file, categories: Object.fromEntries(costPerRequest(profile, m.total)) },
+            }),
+          );
+        } finally {
+          await stopTarget(t);
+        }
+      }
+      return { rows };
+    }
     case 'denied':
       // bob's groups match no rule: default deny after the whole bucket, and an audit record per refusal.
       return { rows: await loadRows(ctx, o, 'denied', ['G'], (k) => requestFor(ctx, k, 'GET', '/api/pool', { who: 'bob' })) };

@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { announce } from '../proc.ts';
+import { answerProfileCommands } from '../profile-hook.ts';
 
 const origin = process.argv[2];
 if (origin === undefined) throw new Error('usage: undici-proxy.ts <upstream origin>');
@@ -28,4 +29,5 @@ const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     });
 });
 
+answerProfileCommands();
 server.listen(0, '127.0.0.1', () => announce({ port: (server.address() as AddressInfo).port }));

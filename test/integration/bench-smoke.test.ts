@@ -18,8 +18,10 @@ interface BenchRow {
   p50: number;
   p99: number;
   rssMb: number | null;
+  cpuUs?: number | null;
   codes: string;
   note?: string;
+  extra?: { categories?: Record<string, number> };
 }
 
 test('the bench harness runs and reports every baseline row and the gateway', { timeout: 300_000 }, async () => {
@@ -49,6 +51,23 @@ test('the bench harness runs and reports every baseline row and the gateway', { 
         /^auth checked: valid 200, /,
         'get/B3: authentication checked',
       );
+    // Every row says what a request cost the server's CPU (bench/targets.ts, from /proc).
+    for (const target of ['B1', 'G'])
+      assert.ok((report.rows.find((r) => r.scenario === 'get' && r.target === target)?.cpuUs ?? 0) > 0, `get/${target}: CPU per request`);
+    // The cost rows: B1 and G profiled at the same load, with G's time found in the gateway's own code and in undici.
+    for (const target of ['B1', 'G']) {
+      const row = report.rows.find((r) => r.scenario === 'cost' && r.target === target);
+      assert.ok(row, `row cost/${target} present`);
+      assert.match(row.codes, /^200:\d+$/, `cost/${target}: every answer 200 (${row.codes})`);
+      assert.ok((row.extra?.categories?.undici ?? 0) > 0, `cost/${target}: undici's share found in the profile`);
+    }
+    const gCost = report.rows.find((r) => r.scenario === 'cost' && r.target === 'G')?.extra?.categories ?? {};
+    assert.ok((gCost['cephgate src/pipeline'] ?? 0) > 0, "cost/G: the pipeline's own time found in the profile");
+    assert.equal(
+      report.rows.find((r) => r.scenario === 'cost' && r.target === 'B1')?.extra?.categories?.['cephgate src/pipeline'],
+      undefined,
+      'cost/B1: no gateway code',
+    );
     // The paced (open-loop) generator behind the audited-mutation latency row.
     const paced = report.rows.find((r) => r.scenario === 'mutation-rate' && r.target === 'G-noaudit');
     assert.ok(paced, 'row mutation-rate/G-noaudit present');
