@@ -8,6 +8,7 @@
 import { cephParsesAsForm, refuseReplacedPathParams } from '../ceph/arguments.ts';
 import { isUiAsset, UI_PUBLIC_READS } from '../ceph/ui-assets.ts';
 import type { RouteMatch } from '../core/catalogue.ts';
+import type { Decision } from '../core/decision.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { Exchange } from '../core/exchange.ts';
 import { type HttpMethod, MUTATING_METHODS, PROXIED_METHODS } from '../core/http.ts';
@@ -17,7 +18,7 @@ import { inStage } from '../core/trace.ts';
 import { readRequestBody } from '../intake/body.ts';
 import { type RateLimits, rateLimitError } from '../limits/index.ts';
 import { sendUpstreamAnswer } from './answer.ts';
-import { auditIntent, auditOutcome, orRecordRefusal } from './audit-steps.ts';
+import { auditIntent, auditOutcome, recordRefusal } from './audit-steps.ts';
 import { decideSafely, fromDashboardUi, refusalOf } from './decide.ts';
 import type { PipelineDeps } from './deps.ts';
 import { forwardToCeph, publicOriginOf } from './forward.ts';
@@ -34,32 +35,28 @@ export function createProxyHandler(deps: PipelineDeps): (x: Exchange) => Promise
     if (isUiAsset(matched.route?.operation ?? null)) return await serveUiAsset(deps, x, matched.route as RouteMatch, origin);
     if (matched.route !== null && (await answerLocally(deps, x, matched.route))) return;
 
-    const principal = await orRecordRefusal(deps, state, method, null, () => inStage(state.trace, 'authenticate', () => authenticate(deps, state, method)));
-    const route = await orRecordRefusal(deps, state, method, null, () => checkedRoute(deps, state, matched));
-    const body = await orRecordRefusal(deps, state, method, null, () => readBody(x, method, bodyLimits));
-    const decision = inStage(state.trace, 'decide', (span) => {
-      const d = decideSafely(deps, {
-        principal,
-        method,
-        route,
-        query: state.target.query,
-        body,
-        contentType: state.headers.get('content-type')?.[0] ?? null,
-        now: deps.now(),
-      });
-      span.set({ 'cephgate.decision': d.effect, 'cephgate.rule': d.ruleId ?? undefined, 'cephgate.ceph_account': d.cephAccount ?? undefined });
-      return d;
-    });
-    state.decision = decision;
-    await orRecordRefusal(deps, state, method, body, () => {
+    // Every stage up to the decision's refusal, rate limits included, in one refusal boundary: whatever
+    // they throw is recorded (who tried what, with the body once it has been read) before it is answered.
+    let body: Buffer | null = null;
+    let principal: Principal;
+    let route: RouteMatch;
+    let decision: Decision;
+    let userCredential: ReturnType<typeof cephNativeCredential>;
+    let rateLimitHeaders: Readonly<Record<string, string>> | null = null;
+    try {
+      principal = await inStage(state.trace, 'authenticate', () => authenticate(deps, state, method));
+      route = checkedRoute(deps, state, matched);
+      if (hasBody(state.headers)) body = await readBody(x, method, bodyLimits);
+      decision = decide(deps, state, { principal, method, route, body });
       const refused = refusalOf(decision, fromDashboardUi(method, principal, state.headers));
       if (refused !== null) throw refused;
-    });
-    const userCredential = await orRecordRefusal(deps, state, method, body, () => cephNativeCredential(deps, principal, route));
-    // Spent only by requests the policy allows, so a refused flood costs no budget; a refused mutation is audited.
-    const rateLimitHeaders = deps.rateLimits?.enabled
-      ? await orRecordRefusal(deps, state, method, body, () => spendRateLimits(deps, principal, route, method))
-      : null;
+      userCredential = cephNativeCredential(deps, principal, route);
+      // Spent only by requests the policy allows, so a refused flood costs no budget; a refused mutation is audited.
+      if (deps.rateLimits?.enabled) rateLimitHeaders = await spendRateLimits(deps, principal, route, method);
+    } catch (err) {
+      await recordRefusal(deps, state, method, body, err);
+      throw err;
+    }
 
     const auditId =
       MUTATING_METHODS.has(method) || deps.config.audit.record_reads
@@ -139,6 +136,29 @@ function checkedRoute(deps: PipelineDeps, state: RequestState, matched: Matched)
   }
   return route;
 }
+
+/** The policy's decision, in its trace span when traced; kept on the request state for the audit record and the access log. */
+function decide(deps: PipelineDeps, state: RequestState, r: { principal: Principal; method: HttpMethod; route: RouteMatch; body: Buffer | null }): Decision {
+  const input = {
+    principal: r.principal,
+    method: r.method,
+    route: r.route,
+    query: state.target.query,
+    body: r.body,
+    contentType: state.headers.get('content-type')?.[0] ?? null,
+    now: deps.now(),
+  };
+  const decision = inStage(state.trace, 'decide', (span) => {
+    const d = decideSafely(deps, input);
+    span.set({ 'cephgate.decision': d.effect, 'cephgate.rule': d.ruleId ?? undefined, 'cephgate.ceph_account': d.cephAccount ?? undefined });
+    return d;
+  });
+  state.decision = decision;
+  return decision;
+}
+
+/** A request with a body announces it (RFC 9112 §6.3); one without needs no read at all. */
+const hasBody = (headers: RequestState['headers']): boolean => headers.has('content-length') || headers.has('transfer-encoding');
 
 /** Exactly these bytes are decided on, audited and forwarded. Form bodies are refused: CherryPy would
  *  make arguments of their fields (ceph/arguments.ts). */
