@@ -1,5 +1,6 @@
 // Measures audit group-commit throughput (intent + outcome per simulated mutation) on PGlite and on
-// Postgres (CEPHGATE_TEST_DATABASE_URL or the local default). Usage: npx tsx bench/audit-throughput.ts [N]
+// Postgres (CEPHGATE_TEST_DATABASE_URL or the local default), and this process's CPU per mutation (on Postgres:
+// the gateway's side of the audit log alone). Usage: npx tsx bench/audit-throughput.ts [N] [concurrency]
 
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -47,6 +48,7 @@ async function run(label: string, url?: string): Promise<void> {
   const store = createAuditStore(database, { timeoutMs: 30000 });
   let next = 0;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < N) {
@@ -67,9 +69,11 @@ async function run(label: string, url?: string): Promise<void> {
     }),
   );
   const s = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuUs = Math.round((cpu.user + cpu.system) / N);
   const v = await verifyChain(store.db);
   console.log(
-    `${label}: ${N} mutations (intent+outcome) at concurrency ${CONCURRENCY} in ${s.toFixed(2)} s = ${Math.round(N / s)}/s; chain ${v.ok ? 'intact' : 'BROKEN'} (${v.checked} events)`,
+    `${label}: ${N} mutations (intent+outcome) at concurrency ${CONCURRENCY} in ${s.toFixed(2)} s = ${Math.round(N / s)}/s, ${cpuUs} µs of this process's CPU per mutation; chain ${v.ok ? 'intact' : 'BROKEN'} (${v.checked} events)`,
   );
   await store.close();
   await database.close();

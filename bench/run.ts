@@ -32,6 +32,7 @@ const { values: a } = parseArgs({
     rate: { type: 'string', default: String(MUTATION_RATE) },
     'cost-rate': { type: 'string', default: String(COST_RATE) },
     'pin-load': { type: 'string' },
+    'gateway-node-args': { type: 'string' },
   },
 });
 const smoke = a.smoke;
@@ -118,7 +119,10 @@ const ctx: BenchContext = {
   pgUrl: db?.url ?? null,
   rules: Number(a.rules),
   shape: a.shape,
-  gatewayNodeArgs: a['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+  gatewayNodeArgs: [
+    ...(a['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+    ...(a['gateway-node-args'] ?? '').split(' ').filter((f) => f !== ''),
+  ],
   compiledDir,
   stages: null,
 };
@@ -166,7 +170,7 @@ console.log(
   `\ncephgate bench ${started.toISOString()} (${gitSha()}); ${machine.cpus} cores ${machine.model}; load average ${loadAvg.start.toFixed(2)} -> ${loadAvg.end.toFixed(2)}`,
 );
 console.log(
-  `options: duration ${opts.duration}s, connections ${opts.connections}, warm-up ${opts.warmup}s, ${ctx.rules} rules (${ctx.shape}); G ${compiledDir === null ? 'under tsx' : 'compiled by tsc, plain node'}${a['pin-load'] === undefined ? '' : `; load generator pinned to CPU ${a['pin-load']}`}`,
+  `options: duration ${opts.duration}s, connections ${opts.connections}, warm-up ${opts.warmup}s, ${ctx.rules} rules (${ctx.shape}); G ${compiledDir === null ? 'under tsx' : 'compiled by tsc, plain node'}${a['gateway-node-args'] === undefined ? '' : ` with ${a['gateway-node-args']}`}${a['pin-load'] === undefined ? '' : `; load generator pinned to CPU ${a['pin-load']}`}`,
 );
 if (ctx.stages)
   console.log(
