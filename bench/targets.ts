@@ -158,6 +158,7 @@ export function measure(server: Running, job: LoadJob, opts: { profileTo?: strin
     let rssMax = 0;
     let ticksStart = 0;
     let profiling: Promise<unknown> | null = null;
+    let resulted = false;
     let sampler: NodeJS.Timeout | null = null;
     proc.on(
       'message',
@@ -170,6 +171,7 @@ export function measure(server: Running, job: LoadJob, opts: { profileTo?: strin
           sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMb(server.child.pid, server.child.tree))), 1000);
         }
         if (m.result) {
+          resulted = true;
           if (sampler) clearInterval(sampler);
           const end = rssMb(server.child.pid, server.child.tree);
           const ticks = cpuTicks(server.child.pid, server.child.tree) - ticksStart;
@@ -187,7 +189,8 @@ export function measure(server: Running, job: LoadJob, opts: { profileTo?: strin
     );
     proc.once('exit', (code) => {
       if (sampler) clearInterval(sampler);
-      reject(new Error(`load generator exited (${code}) without a result`));
+      // After its result the generator may exit while the server's profile is still being written.
+      if (!resulted) reject(new Error(`load generator exited (${code}) without a result`));
     });
   });
 }
