@@ -1,7 +1,7 @@
 // The bench scenarios. Each starts its servers one at a time (so idle ones never compete for the 2 cores),
 // loads them from a separate process, and returns table rows. G is always compared with B1/B2/B3 of the same run.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadJob } from './load.ts';
 import type { PolicyRow } from './policy-micro.ts';
@@ -143,8 +143,9 @@ export async function runScenario(s: Scenario, ctx: BenchContext, o: Options): P
             },
             { profileTo: file },
           );
-          // Kept for a closer look (Chrome DevTools, or `speedscope`).
+          // Kept for a closer look (Chrome DevTools, or `speedscope`), except from a smoke run (CI).
           const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+          if (o.smoke) rmSync(file, { force: true });
           rows.push(
             row('cost', kind, m, {
               note: `offered ${rate} req/s; profile ${file}`,
