@@ -98,36 +98,12 @@ export function stopProcess(proc: ChildProcess): Promise<void> {
   });
 }
 
-/**
- * Resident set size in MB of a process, with its descendants when `tree` (nginx: master + workers). Node
- * children are measured alone: under tsx each has an esbuild service child that is not part of the server.
- */
-export function rssMb(pid: number, tree = false): number {
-  let kb = 0;
-  const visit = (p: number) => {
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      kb += Number(m?.[1] ?? 0);
-      if (!tree) return;
-      for (const c of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/)) if (c) visit(Number(c));
-    } catch {
-      // gone meanwhile
-    }
-  };
-  visit(pid);
-  return Math.round((kb / 1024) * 10) / 10;
-}
-
-/**
- * CPU time (user + system, in clock ticks of 1/100 s) a process has used, with its descendants when `tree`
- * (nginx's workers, Apache's child): read from /proc/<pid>/stat, fields 14 and 15.
- */
-export function cpuTicks(pid: number | string, tree = false): number {
-  let ticks = 0;
+/** Sums `read(pid)` over a process and, when `tree`, its descendants (nginx's workers, Apache's child); a process gone meanwhile counts 0. */
+function sumOverTree(pid: number | string, tree: boolean, read: (pid: number | string) => number): number {
+  let total = 0;
   const visit = (p: number | string) => {
     try {
-      const f = (readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
+      total += read(p);
       if (!tree) return;
       for (const c of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/)) if (c) visit(c);
     } catch {
@@ -135,7 +111,24 @@ export function cpuTicks(pid: number | string, tree = false): number {
     }
   };
   visit(pid);
-  return ticks;
+  return total;
+}
+
+/**
+ * Resident set size in MB of a process, with its descendants when `tree` (nginx: master + workers). Node
+ * children are measured alone: under tsx each has an esbuild service child that is not part of the server.
+ */
+export function rssMb(pid: number, tree = false): number {
+  const kb = sumOverTree(pid, tree, (p) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0));
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+/** CPU time (user + system, in clock ticks of 1/100 s) a process has used, with its descendants when `tree`: /proc/<pid>/stat fields 14 and 15. */
+export function cpuTicks(pid: number | string, tree = false): number {
+  return sumOverTree(pid, tree, (p) => {
+    const f = (readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+    return Number(f[11]) + Number(f[12]);
+  });
 }
 
 /** Runs a script to completion and parses the one JSON line it prints last. */

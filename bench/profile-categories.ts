@@ -19,8 +19,8 @@ const PINO = new Set(['pino', 'sonic-boom', 'thread-stream', 'pino-std-serialize
 function categoryOfUrl(url: string): string | null {
   if (url === '') return null;
   const src = /\/src\/([^/]+)\//.exec(url) ?? /\/src\/([^/]+)\.[jt]s$/.exec(url);
-  if (src && !url.includes('/node_modules/')) return `cephgate src/${src[1]}`;
-  if (url.includes('/node_modules/.cache/') && src) return `cephgate src/${src[1]}`;
+  // The project's src/, or `--compiled`'s copy of it under node_modules/.cache/ (not a package's own src/).
+  if (src && (!url.includes('/node_modules/') || url.includes('/node_modules/.cache/'))) return `cephgate src/${src[1]}`;
   const pkg = /\/node_modules\/((?:@[^/]+\/)?[^/.][^/]*)\//.exec(url);
   if (pkg) return PINO.has(pkg[1] as string) ? 'pino (access log)' : (pkg[1] as string);
   if (url.includes('/bench/')) return 'bench server code';

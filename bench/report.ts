@@ -152,19 +152,25 @@ export function formatTable(rows: readonly RatioRow[]): string {
 
 /** The `cost` scenario's rows side by side: µs per request per category for B1 and G, and what G adds. */
 export function formatCost(rows: readonly Row[]): string | null {
-  const of = (t: string) => rows.find((r) => r.scenario === 'cost' && r.target === t)?.extra?.categories as Record<string, number> | undefined;
-  const b1 = of('B1');
-  const g = of('G');
+  const b1Row = rows.find((r) => r.scenario === 'cost' && r.target === 'B1');
+  const gRow = rows.find((r) => r.scenario === 'cost' && r.target === 'G');
+  const b1 = b1Row?.extra?.categories as Record<string, number> | undefined;
+  const g = gRow?.extra?.categories as Record<string, number> | undefined;
   if (b1 === undefined || g === undefined) return null;
-  const names = [...new Set([...Object.keys(b1), ...Object.keys(g)])].sort((x, y) => (g[y] ?? 0) - (b1[y] ?? 0) - ((g[x] ?? 0) - (b1[x] ?? 0)));
+  const added = (n: string) => (g[n] ?? 0) - (b1[n] ?? 0);
+  const names = [...new Set([...Object.keys(b1), ...Object.keys(g)])].sort((x, y) => added(y) - added(x));
   const f = (v: number) => v.toFixed(1);
   const sum = (c: Record<string, number>) => Object.values(c).reduce((a, v) => a + v, 0);
-  const cpu = (t: string) => rows.find((r) => r.scenario === 'cost' && r.target === t)?.cpuUs;
   return pad([
     ['where', 'B1 µs/req', 'G µs/req', 'G - B1'],
-    ...names.map((n) => [n, f(b1[n] ?? 0), f(g[n] ?? 0), f((g[n] ?? 0) - (b1[n] ?? 0))]),
+    ...names.map((n) => [n, f(b1[n] ?? 0), f(g[n] ?? 0), f(added(n))]),
     ['all profiled (main thread)', f(sum(b1)), f(sum(g)), f(sum(g) - sum(b1))],
-    ['process CPU (/proc, all threads, kernel included)', String(cpu('B1') ?? '-'), String(cpu('G') ?? '-'), String((cpu('G') ?? 0) - (cpu('B1') ?? 0))],
+    [
+      'process CPU (/proc, all threads, kernel included)',
+      String(b1Row?.cpuUs ?? '-'),
+      String(gRow?.cpuUs ?? '-'),
+      String((gRow?.cpuUs ?? 0) - (b1Row?.cpuUs ?? 0)),
+    ],
   ]);
 }
 

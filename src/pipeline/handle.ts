@@ -165,8 +165,7 @@ const hasBody = (headers: RequestState['headers']): boolean => headers.has('cont
 async function readBody(x: Exchange, method: HttpMethod, limits: { maxBytes: number; timeoutMs: number }): Promise<Buffer | null> {
   const { headers } = x.state;
   const type = headers.get('content-type')?.[0];
-  const hasBody = headers.has('content-length') || headers.has('transfer-encoding');
-  if (hasBody && type !== undefined && cephParsesAsForm(type))
+  if (hasBody(headers) && type !== undefined && cephParsesAsForm(type))
     throw new GatewayError(415, 'unsupported_media_type', 'form-encoded and multipart bodies are not accepted; send JSON');
   return await readRequestBody(x.body, headers, method, limits);
 }
